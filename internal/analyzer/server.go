@@ -1,0 +1,227 @@
+// Package analyzer is the gRPC Analyzer server the Pulumi engine launches.
+// It adapts requests to the gcp model, runs the shared evaluator and never
+// returns a gRPC error for resource data: any error aborts the deployment.
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+// PackInfo is the pack-level metadata sent in GetAnalyzerInfo.
+type PackInfo struct {
+	DisplayName string
+	Readme      string
+	Provider    string
+	Tags        []string
+	Repository  string
+}
+
+// Server implements pulumirpc.AnalyzerServer. It is safe for concurrent use.
+type Server struct {
+	pulumirpc.UnimplementedAnalyzerServer
+
+	pack *policy.Pack
+	info PackInfo
+	log  io.Writer
+	env  func(string) (string, bool)
+
+	mu     sync.RWMutex
+	stack  policy.StackInfo
+	ctx    context.Context // cancelled by Cancel, then replaced
+	cancel context.CancelFunc
+}
+
+// New builds a server. log receives warnings (the engine shows stderr).
+func New(pack *policy.Pack, info PackInfo, log io.Writer) *Server {
+	s := &Server{pack: pack, info: info, log: log, env: os.LookupEnv}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// SetEnv replaces the environment lookup (tests).
+func (s *Server) SetEnv(env func(string) (string, bool)) { s.env = env }
+
+func (s *Server) warnf(format string, args ...any) {
+	if s.log != nil {
+		fmt.Fprintf(s.log, "dataflow-guardrails: warning: "+format+"\n", args...)
+	}
+}
+
+// callContext ties a request to Cancel: cancelling the server cancels it.
+func (s *Server) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	s.mu.RLock()
+	base := s.ctx
+	s.mu.RUnlock()
+	merged, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(base, cancel)
+	return merged, func() { stop(); cancel() }
+}
+
+func (s *Server) options() policy.Options {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode}
+}
+
+// Handshake accepts the engine's address; the pack needs nothing from it.
+func (s *Server) Handshake(context.Context, *pulumirpc.AnalyzerHandshakeRequest) (*pulumirpc.AnalyzerHandshakeResponse, error) {
+	return &pulumirpc.AnalyzerHandshakeResponse{}, nil
+}
+
+// ConfigureStack stores the stack context. Config values are never logged.
+func (s *Server) ConfigureStack(_ context.Context, req *pulumirpc.AnalyzerStackConfigureRequest) (*pulumirpc.AnalyzerStackConfigureResponse, error) {
+	tags := make(map[string]string, len(req.GetTags()))
+	for k, v := range req.GetTags() {
+		tags[k] = v
+	}
+	s.mu.Lock()
+	s.stack = policy.StackInfo{Project: req.GetProject(), Stack: req.GetStack(),
+		Organization: req.GetOrganization(), DryRun: req.GetDryRun(), Tags: tags}
+	s.mu.Unlock()
+	return &pulumirpc.AnalyzerStackConfigureResponse{}, nil
+}
+
+// GetPluginInfo reports the pack version (the engine requires semver).
+func (s *Server) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: s.pack.Version}, nil
+}
+
+// GetAnalyzerInfo describes the pack and every policy with its resolved level.
+func (s *Server) GetAnalyzerInfo(context.Context, *emptypb.Empty) (*pulumirpc.AnalyzerInfo, error) {
+	return analyzerInfo(s.pack, s.info), nil
+}
+
+// Configure replaces the policy configuration. Unknown names (and "all",
+// which the engine forwards) only warn. Invalid values are an error: the
+// engine has validated them against our schemas already, so this only
+// happens for a misbehaving client.
+func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRequest) (*emptypb.Empty, error) {
+	cfg, err := configFromRPC(req.GetPolicyConfig())
+	if err != nil {
+		return nil, err
+	}
+	warnings, err := s.pack.Configure(cfg)
+	for _, w := range warnings {
+		s.warnf("%s", w)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid policy configuration: %w", err)
+	}
+	return &emptypb.Empty{}, nil
+}
+
+// Analyze checks one resource's inputs.
+func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
+	ctx, done := s.callContext(ctx)
+	defer done()
+	opts := s.options()
+	r, err := resourceFromRequest(req.GetType(), req.GetUrn(), req.GetName(), req.GetProperties(), req.GetProvider())
+	if err != nil {
+		return &pulumirpc.AnalyzeResponse{Diagnostics: s.malformed(req.GetType(), req.GetUrn(), err)}, nil
+	}
+	findings, na := s.pack.Analyze(ctx, r, opts)
+	return &pulumirpc.AnalyzeResponse{
+		Diagnostics:   diagnostics(s.pack, findings, false),
+		NotApplicable: notApplicable(na),
+	}, nil
+}
+
+// AnalyzeStack checks the outputs of every resource together.
+func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
+	ctx, done := s.callContext(ctx)
+	defer done()
+	opts := s.options()
+	resources := make([]*gcp.Resource, 0, len(req.GetResources()))
+	var diags []*pulumirpc.AnalyzeDiagnostic
+	providers := providerCache{}
+	for _, res := range req.GetResources() {
+		r, err := stackResource(res, providers)
+		if err != nil {
+			diags = append(diags, s.malformed(res.GetType(), res.GetUrn(), err)...)
+			continue
+		}
+		resources = append(resources, r)
+	}
+	st := gcp.NewStack(opts.Stack.Project, opts.Stack.Stack, resources)
+	if st.Project == "" && len(resources) > 0 {
+		// publish and `pulumi policy analyze` never call ConfigureStack.
+		st.StackName, st.Project, _, _ = gcp.ParseURN(resources[0].URN)
+		opts.Stack.Project, opts.Stack.Stack = st.Project, st.StackName
+	}
+	findings := s.pack.AnalyzeStack(ctx, st, opts)
+	diags = append(diags, diagnostics(s.pack, findings, true)...)
+	return &pulumirpc.AnalyzeResponse{Diagnostics: diags}, nil
+}
+
+// Remediate applies every policy configured at `remediate`.
+func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
+	ctx, done := s.callContext(ctx)
+	defer done()
+	opts := s.options()
+	r, err := resourceFromRequest(req.GetType(), req.GetUrn(), req.GetName(), req.GetProperties(), req.GetProvider())
+	if err != nil {
+		// Leave the inputs alone; Analyze reports the malformed data.
+		return &pulumirpc.RemediateResponse{}, nil
+	}
+	if opts.Stack.Project == "" {
+		opts.Stack.Stack, opts.Stack.Project, _, _ = gcp.ParseURN(r.URN)
+	}
+	rems, na := s.pack.Remediate(ctx, r, opts)
+	return &pulumirpc.RemediateResponse{Remediations: remediations(s.pack, rems), NotApplicable: notApplicable(na)}, nil
+}
+
+// Cancel aborts in-flight evaluations (they fail closed) and keeps serving.
+func (s *Server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	s.mu.Lock()
+	s.cancel()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.mu.Unlock()
+	return &emptypb.Empty{}, nil
+}
+
+// internalError fails closed after a panic outside the evaluator.
+func (s *Server) internalError(typ, urn string) []*pulumirpc.AnalyzeDiagnostic {
+	return s.failAll(typ, urn, func(name string) string {
+		return fmt.Sprintf("could not evaluate %s on %s: internal error", name, urn)
+	})
+}
+
+// malformed fails closed for every enabled policy when properties cannot be
+// decoded: a resource we cannot read must not pass.
+func (s *Server) malformed(typ, urn string, err error) []*pulumirpc.AnalyzeDiagnostic {
+	return s.failAll(typ, urn, func(name string) string {
+		return fmt.Sprintf("could not evaluate %s on %s: its properties could not be decoded (%v)", name, urn, err)
+	})
+}
+
+// failAll reports a violation for every enabled policy that applies to typ
+// (every stack policy when typ is empty).
+func (s *Server) failAll(typ, urn string, message func(policy string) string) []*pulumirpc.AnalyzeDiagnostic {
+	var fs []policy.Finding
+	candidates := s.pack.ResourcePoliciesFor(typ)
+	if typ == "" {
+		candidates = s.pack.StackPolicies()
+	}
+	for _, p := range candidates {
+		level := s.pack.Level(p.Name)
+		if level == policy.Disabled {
+			continue
+		}
+		if level == policy.Remediate {
+			level = policy.Mandatory
+		}
+		fs = append(fs, policy.Finding{Policy: p.Name, Kind: policy.Violation, Level: level, Severity: p.Severity,
+			URN: urn, ResourceType: typ, Message: message(p.Name)})
+	}
+	return diagnostics(s.pack, fs, typ == "")
+}

@@ -1,0 +1,208 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
+	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
+)
+
+const (
+	insecure = "../../testdata/stacks/dataflow-insecure.json"
+	secure   = "../../testdata/stacks/dataflow-secure.json"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	pack, err := policies.NewPack("0.1.0", "test")
+	require.NoError(t, err)
+	var out, errb bytes.Buffer
+	app := &cli.App{Pack: pack, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}
+	code := app.Run(context.Background(), args)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+func TestCheckInsecureExampleFails(t *testing.T) {
+	r := run(t, "", "check", insecure)
+	assert.Equal(t, 1, r.code)
+	for _, p := range []string{"no-service-account-keys", "dataflow-dedicated-worker-service-account", "required-labels"} {
+		assert.Contains(t, r.stdout, "] "+p+" (", "every family of the example shows up")
+	}
+	assert.Contains(t, r.stdout, "fix: ")
+	assert.Contains(t, r.stderr, "mandatory policy violations")
+	assert.Regexp(t, `dataflow-guardrails@v0\.1\.0: \d+ resources checked in etl/prod: \d+ mandatory`, r.stdout)
+}
+
+func TestCheckSecureExamplePasses(t *testing.T) {
+	r := run(t, "", "check", secure)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "0 mandatory, 0 advisory, 0 unknown")
+}
+
+func TestCheckJSONShape(t *testing.T) {
+	r := run(t, "", "check", "--format", "json", insecure)
+	require.Equal(t, 1, r.code)
+	var doc struct {
+		Version int `json:"version"`
+		Pack    struct {
+			Name, Version string
+		} `json:"pack"`
+		Stack struct {
+			Project, Stack string
+		} `json:"stack"`
+		Findings []map[string]any `json:"findings"`
+		Summary  map[string]int   `json:"summary"`
+	}
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&doc))
+	assert.Equal(t, 1, doc.Version)
+	assert.Equal(t, "dataflow-guardrails", doc.Pack.Name)
+	assert.Equal(t, "etl", doc.Stack.Project)
+	assert.Equal(t, "prod", doc.Stack.Stack)
+	require.NotEmpty(t, doc.Findings)
+	for _, f := range doc.Findings {
+		for _, key := range []string{"policy", "kind", "enforcementLevel", "severity", "urn", "resourceType", "path", "message"} {
+			assert.Contains(t, f, key)
+		}
+		assert.NotContains(t, f, "excepted", "excepted is only present when true")
+	}
+	assert.Equal(t, []string{"advisory", "mandatory", "resources", "unknown"}, keys(doc.Summary))
+	assert.Equal(t, 11, doc.Summary["resources"])
+	assert.Equal(t, len(doc.Findings), doc.Summary["mandatory"]+doc.Summary["advisory"]+doc.Summary["unknown"])
+	// Sorted by URN, then policy, then path.
+	for i := 1; i < len(doc.Findings); i++ {
+		a, b := doc.Findings[i-1], doc.Findings[i]
+		ka := a["urn"].(string) + "\x00" + a["policy"].(string) + "\x00" + a["path"].(string)
+		kb := b["urn"].(string) + "\x00" + b["policy"].(string) + "\x00" + b["path"].(string)
+		assert.LessOrEqual(t, ka, kb)
+	}
+}
+
+func keys(m map[string]int) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+func sortStrings(s []string) {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+}
+
+func TestCheckReadsStdin(t *testing.T) {
+	data, err := os.ReadFile(secure)
+	require.NoError(t, err)
+	r := run(t, string(data), "check", "-")
+	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+func TestCheckConfigV1DowngradesAndV2Excepts(t *testing.T) {
+	v1 := writeFile(t, "v1.json", `{"all": "advisory", "no-such-policy": "mandatory"}`)
+	r := run(t, "", "check", insecure, "--policy-pack-config", v1)
+	assert.Equal(t, 0, r.code, "everything downgraded to advisory")
+	assert.Contains(t, r.stdout, "[advisory]")
+	assert.Contains(t, r.stderr, `unknown policy "no-such-policy"`)
+	assert.NotContains(t, r.stderr, `"all"`)
+
+	v2 := writeFile(t, "v2.json", `{"version": 2,
+		"policies": {"required-labels": "disabled", "dataflow-dedicated-worker-service-account": "disabled"},
+		"exceptions": {"EXC-1": {"reason": "legacy key, rotated by 2027", "match": [
+			{"policies": ["no-service-account-keys"], "targets": ["urn:pulumi:prod::etl::gcp:serviceaccount/key:Key::ci-deployer-key"]}]}}}`)
+	r = run(t, "", "check", "--format", "json", "--policy-pack-config", v2, insecure)
+	assert.Equal(t, 0, r.code, "the only mandatory violation is excepted")
+	var doc struct {
+		Findings []struct {
+			Policy   string
+			Excepted bool
+		}
+		Summary map[string]int
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	require.Len(t, doc.Findings, 1)
+	assert.True(t, doc.Findings[0].Excepted)
+	assert.Equal(t, 0, doc.Summary["mandatory"])
+}
+
+func TestCheckConfigProperties(t *testing.T) {
+	cfg := writeFile(t, "c.json", `{"required-labels": {"requiredLabels": ["owner"]}}`)
+	r := run(t, "", "check", secure, "--policy-pack-config", cfg)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, `required label "owner" is missing`)
+}
+
+func TestCheckBadInput(t *testing.T) {
+	badConfig := writeFile(t, "bad.json", `{"required-labels": {"requiredLabels": "env"}}`)
+	badLevel := writeFile(t, "level.json", `{"required-labels": "mandatroy"}`)
+	cases := map[string]struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		"missing file":   {args: []string{"check", "/nonexistent/export.json"}, want: "/nonexistent/export.json"},
+		"bad json":       {args: []string{"check", "-"}, stdin: `{"version": 3, "deployment": {`, want: "check: "},
+		"wrong version":  {args: []string{"check", "-"}, stdin: `{"version": 2, "deployment": {"resources": []}}`, want: "version 2"},
+		"not json":       {args: []string{"check", "-"}, stdin: `hello`, want: "check: "},
+		"no file":        {args: []string{"check"}, want: "want exactly one"},
+		"two files":      {args: []string{"check", secure, insecure}, want: "want exactly one"},
+		"unknown format": {args: []string{"check", "--format", "xml", secure}, want: `unknown --format "xml"`},
+		"unknown flag":   {args: []string{"check", "--frmat", "json", secure}, want: "frmat"},
+		"bad config":     {args: []string{"check", "--policy-pack-config", badConfig, secure}, want: "required-labels"},
+		"bad level":      {args: []string{"check", "--policy-pack-config", badLevel, secure}, want: "mandatroy"},
+		"missing config": {args: []string{"check", "--policy-pack-config", "/nonexistent/c.json", secure}, want: "/nonexistent/c.json"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := run(t, tc.stdin, tc.args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(r.stderr), "\n")+1, "one-line reason: %q", r.stderr)
+		})
+	}
+}
+
+func TestDescribeAndVersion(t *testing.T) {
+	r := run(t, "", "describe")
+	assert.Equal(t, 0, r.code)
+	assert.Contains(t, r.stdout, "required-labels")
+	r = run(t, "", "describe", "--format", "json")
+	require.Equal(t, 0, r.code)
+	var doc struct {
+		Policies []map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	assert.Len(t, doc.Policies, len(policies.All()))
+	r = run(t, "", "version")
+	assert.Equal(t, "0.1.0\n", r.stdout)
+	r = run(t, "", "--logtostderr", "-v=9", "version")
+	assert.Equal(t, "0.1.0\n", r.stdout, "engine flags before the subcommand are tolerated")
+}

@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+)
+
+// policyDescription is one policy in `describe --format json`.
+type policyDescription struct {
+	Name         string          `json:"name"`
+	Title        string          `json:"title"`
+	Description  string          `json:"description"`
+	Remediation  string          `json:"remediation"`
+	URL          string          `json:"url"`
+	Severity     string          `json:"severity"`
+	Level        string          `json:"enforcementLevel"`
+	Family       string          `json:"family"`
+	Stack        bool            `json:"stackPolicy"`
+	Types        []string        `json:"resourceTypes"`
+	ConfigSchema json.RawMessage `json:"configSchema,omitempty"`
+}
+
+func (a *App) describe(args []string) int {
+	fs := pflag.NewFlagSet("describe", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "text", "output format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return a.usageError("describe: %v", err)
+	}
+	var out []policyDescription
+	for _, p := range a.Pack.Policies() {
+		d := policyDescription{Name: p.Name, Title: p.Title, Description: p.Description, Remediation: p.Remediation,
+			URL: p.URL, Severity: string(p.Severity), Level: string(a.Pack.Level(p.Name)), Family: p.Family,
+			Stack: p.IsStack(), Types: p.Types}
+		if p.ConfigSchema != "" {
+			d.ConfigSchema = json.RawMessage(compactJSON(p.ConfigSchema))
+		}
+		out = append(out, d)
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(a.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"name": a.Pack.Name, "version": a.Pack.Version, "policies": out}); err != nil {
+			return a.usageError("describe: %v", err)
+		}
+	case "text":
+		tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "POLICY\tLEVEL\tSEVERITY\tFAMILY\tTITLE")
+		for _, d := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.Level, d.Severity, d.Family, d.Title)
+		}
+		_ = tw.Flush()
+	default:
+		return a.usageError("describe: unknown --format %q (want text or json)", *format)
+	}
+	return exitOK
+}
+
+func compactJSON(s string) string {
+	var b strings.Builder
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return "null"
+	}
+	enc := json.NewEncoder(&b)
+	_ = enc.Encode(v)
+	return strings.TrimSpace(b.String())
+}

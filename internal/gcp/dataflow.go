@@ -1,0 +1,87 @@
+package gcp
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Dataflow type tokens.
+const (
+	DataflowJob             = "gcp:dataflow/job:Job"
+	DataflowFlexTemplateJob = "gcp:dataflow/flexTemplateJob:FlexTemplateJob"
+	DataflowPipeline        = "gcp:dataflow/pipeline:Pipeline"
+)
+
+// DataflowTypes are the three resource types that launch Dataflow workers.
+var DataflowTypes = []string{DataflowJob, DataflowFlexTemplateJob, DataflowPipeline}
+
+// The two places a Pipeline's workload keeps its worker environment.
+const (
+	pipelineFlexEnv   = "workload.dataflowFlexTemplateRequest.launchParameter.environment"
+	pipelineLaunchEnv = "workload.dataflowLaunchTemplateRequest.launchParameters.environment"
+)
+
+// WorkerEnv is one set of worker settings: the top level of a Job or
+// FlexTemplateJob, or one environment of a Pipeline workload. Fields are read
+// with Get (serviceAccountEmail, ipConfiguration, network, subnetwork,
+// kmsKeyName, ...).
+type WorkerEnv struct {
+	Value
+	// Launch is the map holding the launch request of a Pipeline workload
+	// (parameters, launchOptions, ...), or the job itself.
+	Launch Value
+	// LabelsKey is where this environment's user labels live.
+	LabelsKey string
+	// Pipeline is true for a Pipeline workload environment, which gets no
+	// provider default labels.
+	Pipeline bool
+}
+
+// Labels returns the labels map of the environment.
+func (e WorkerEnv) Labels() Value { return e.Get(e.LabelsKey) }
+
+// WorkerEnvs returns the worker environments of a Dataflow resource. A
+// Pipeline yields one per workload request present; a request without an
+// environment yields an absent environment at its path, so reads of it
+// report the provider defaults. An unknown workload yields one unknown
+// environment.
+func WorkerEnvs(r *Resource) []WorkerEnv {
+	switch r.Type {
+	case DataflowJob, DataflowFlexTemplateJob:
+		root := r.Root()
+		return []WorkerEnv{{Value: root, Launch: root, LabelsKey: "labels"}}
+	case DataflowPipeline:
+		workload := r.Get("workload")
+		if workload.IsUnknown() {
+			return []WorkerEnv{{Value: workload, Launch: workload, LabelsKey: "additionalUserLabels", Pipeline: true}}
+		}
+		var out []WorkerEnv
+		for _, spec := range []struct{ request, launch string }{
+			{"dataflowFlexTemplateRequest", "launchParameter"},
+			{"dataflowLaunchTemplateRequest", "launchParameters"},
+		} {
+			req := workload.Get(spec.request)
+			if req.IsAbsent() {
+				continue
+			}
+			launch := req.Get(spec.launch)
+			out = append(out, WorkerEnv{Value: launch.Get("environment"), Launch: launch,
+				LabelsKey: "additionalUserLabels", Pipeline: true})
+		}
+		return out
+	}
+	return nil
+}
+
+var (
+	computeDefaultSA   = regexp.MustCompile(`(?i)^[0-9]+-compute@developer\.gserviceaccount\.com$`)
+	appEngineDefaultSA = regexp.MustCompile(`(?i)^[a-z0-9.:-]+@appspot\.gserviceaccount\.com$`)
+)
+
+// IsDefaultServiceAccount reports whether email is the Compute Engine or App
+// Engine default service account of some project. A `serviceAccount:`
+// member prefix is accepted.
+func IsDefaultServiceAccount(email string) bool {
+	email = strings.TrimPrefix(strings.TrimSpace(email), "serviceAccount:")
+	return computeDefaultSA.MatchString(email) || appEngineDefaultSA.MatchString(email)
+}

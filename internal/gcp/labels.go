@@ -1,0 +1,152 @@
+package gcp
+
+import (
+	"encoding/json"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// Label-related type tokens outside the generated `labels` list.
+const (
+	ContainerCluster = "gcp:container/cluster:Cluster"
+	SQLInstance      = "gcp:sql/databaseInstance:DatabaseInstance"
+)
+
+// LabelTargets lists every type token that carries resource labels in some
+// field: the generated `labels` types, the `userLabels` types, container
+// clusters, SQL instances and the three Dataflow types.
+func LabelTargets() []string {
+	seen := map[string]struct{}{ContainerCluster: {}, SQLInstance: {}}
+	for _, t := range DataflowTypes {
+		seen[t] = struct{}{}
+	}
+	for t := range labelTypes {
+		seen[t] = struct{}{}
+	}
+	for t := range userLabelTypes {
+		seen[t] = struct{}{}
+	}
+	return setList(seen)
+}
+
+// LabelSet is one labels field of a resource, with the provider defaults
+// that apply to it.
+type LabelSet struct {
+	// Own is the resource's own labels map (absent, unknown or set).
+	Own Value
+	// Defaults are the provider's defaultLabels merged under Own; nil when
+	// the field gets none (Pipeline environments, resources without provider).
+	Defaults *DefaultLabels
+}
+
+// Labels returns the labels fields of a resource; nil for a type without
+// labels.
+func Labels(r *Resource) []LabelSet {
+	switch {
+	case r.Type == DataflowPipeline:
+		var out []LabelSet
+		for _, env := range WorkerEnvs(r) {
+			out = append(out, LabelSet{Own: env.Labels()})
+		}
+		return out
+	case r.Type == ContainerCluster:
+		return []LabelSet{{Own: r.Get("resourceLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+	case r.Type == SQLInstance:
+		return []LabelSet{{Own: r.At("settings", "userLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+	case r.Type == DataflowJob || r.Type == DataflowFlexTemplateJob || HasLabels(r.Type):
+		return []LabelSet{{Own: r.Get("labels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+	}
+	if _, ok := userLabelTypes[r.Type]; ok {
+		return []LabelSet{{Own: r.Get("userLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+	}
+	return nil
+}
+
+// DefaultLabels are a provider's defaultLabels input.
+type DefaultLabels struct {
+	// Value is the map (possibly parsed from a JSON string), or the unknown
+	// or absent value as read.
+	Value Value
+	// Malformed is set when the input is a string that is not a JSON object.
+	Malformed bool
+}
+
+// ProviderDefaultLabels reads `defaultLabels` from a provider. A default
+// provider gets it from stack config, where it arrives as a JSON string.
+func ProviderDefaultLabels(p *Provider) *DefaultLabels {
+	if p == nil {
+		return nil
+	}
+	v := p.Get("defaultLabels")
+	s, isString := v.String()
+	if !isString {
+		return &DefaultLabels{Value: v}
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return &DefaultLabels{Value: v, Malformed: true}
+	}
+	pm := make(map[string]property.Value, len(m))
+	for k, val := range m {
+		if str, ok := val.(string); ok {
+			pm[k] = property.New(str)
+		} else {
+			pm[k] = property.New(property.Null)
+			if b, err := json.Marshal(val); err == nil {
+				pm[k] = property.New(string(b))
+			}
+		}
+	}
+	return &DefaultLabels{Value: v.child(property.New(pm), v.path)}
+}
+
+// Lookup finds a label key: first in the resource's own labels, then in the
+// provider defaults. present is Set when the key is there, Absent when it is
+// not, Unknown when that depends on a map not known yet. final is false when
+// the value may still change (it is unknown, or unknown own labels could
+// override a default).
+func (ls LabelSet) Lookup(key string) (v Value, present State, final bool) {
+	ownUnknown := ls.Own.IsUnknown()
+	if !ownUnknown {
+		if own := ls.Own.Get(key); !own.IsAbsent() {
+			return own, Set, !own.IsUnknown()
+		}
+	}
+	if ls.Defaults != nil {
+		d := ls.Defaults.Value
+		if d.IsUnknown() {
+			return d, Unknown, false
+		}
+		if dv := d.Get(key); !dv.IsAbsent() {
+			return dv, Set, !ownUnknown && !dv.IsUnknown()
+		}
+	}
+	if ownUnknown {
+		return ls.Own, Unknown, false
+	}
+	return ls.Own.Get(key), Absent, true
+}
+
+// Entries returns the effective label entries: defaults overridden by own
+// labels. Unknown maps contribute nothing.
+func (ls LabelSet) Entries() []Entry {
+	merged := map[string]Entry{}
+	if ls.Defaults != nil {
+		for _, e := range ls.Defaults.Value.Entries() {
+			merged[e.Key] = e
+		}
+	}
+	for _, e := range ls.Own.Entries() {
+		merged[e.Key] = e
+	}
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	out := make([]Entry, len(keys))
+	for i, k := range keys {
+		out[i] = merged[k]
+	}
+	return out
+}

@@ -1,0 +1,5 @@
+package gcp
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,269 @@
+// Package gcp holds typed, read-only views over the Pulumi property maps of
+// pulumi-gcp resources. It is the only package that knows type tokens,
+// property names and value quirks; policies read through it and never touch
+// raw property values.
+package gcp
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// State is the three-state outcome of reading a property.
+type State uint8
+
+const (
+	// Absent: the property is missing or null, so the provider default applies.
+	Absent State = iota
+	// Unknown: the value is computed and will only be known after apply.
+	Unknown
+	// Set: the value is known.
+	Set
+)
+
+// Value is one property read at a path. The zero Value is absent. Reads never
+// panic: asking a string of a number just reports it is not a string.
+type Value struct {
+	raw    property.Value
+	path   string
+	secret bool // this value or one of its ancestors is secret
+}
+
+// NewValue wraps a raw property value found at path.
+func NewValue(raw property.Value, path string) Value {
+	return Value{raw: raw, path: path, secret: raw.Secret()}
+}
+
+// Path is the property path in dotted/bracket form, such as `accesses[2].role`.
+func (v Value) Path() string { return v.path }
+
+// Raw exposes the underlying property value, for adapters and remediations.
+func (v Value) Raw() property.Value { return v.raw }
+
+// State reports whether the value is absent, unknown or set.
+func (v Value) State() State {
+	switch {
+	case v.raw.IsComputed():
+		return Unknown
+	case v.raw.IsNull():
+		return Absent
+	default:
+		return Set
+	}
+}
+
+func (v Value) IsAbsent() bool  { return v.State() == Absent }
+func (v Value) IsUnknown() bool { return v.raw.IsComputed() }
+func (v Value) IsSet() bool     { return v.State() == Set }
+
+// HasUnknown reports whether the value or anything inside it is unknown.
+func (v Value) HasUnknown() bool { return v.raw.HasComputed() }
+
+// Secret reports whether the value, or a value it sits inside, is secret.
+func (v Value) Secret() bool { return v.secret || v.raw.Secret() }
+
+func (v Value) child(raw property.Value, path string) Value {
+	return Value{raw: raw, path: path, secret: v.Secret() || raw.Secret()}
+}
+
+// JoinPath appends a property key to a path, quoting keys that are not plain
+// identifiers so the path stays unambiguous.
+func JoinPath(path, key string) string {
+	if !plainKey(key) {
+		seg := "[" + strconv.Quote(key) + "]"
+		return path + seg
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// IndexPath appends an array index to a path.
+func IndexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+func plainKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i, r := range key {
+		switch {
+		case r == '_' || r == '-' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'):
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Get reads a map key. Reading a key of a non-map yields an absent value, and
+// reading into an unknown value yields an unknown one.
+func (v Value) Get(key string) Value {
+	p := JoinPath(v.path, key)
+	switch {
+	case v.raw.IsComputed():
+		return v.child(v.raw, p)
+	case v.raw.IsMap():
+		return v.child(v.raw.AsMap().Get(key), p)
+	default:
+		return Value{path: p, secret: v.Secret()}
+	}
+}
+
+// At follows a chain of keys.
+func (v Value) At(keys ...string) Value {
+	for _, k := range keys {
+		v = v.Get(k)
+	}
+	return v
+}
+
+// Index reads an array element; out of range or non-array yields absent.
+func (v Value) Index(i int) Value {
+	p := IndexPath(v.path, i)
+	switch {
+	case v.raw.IsComputed():
+		return v.child(v.raw, p)
+	case v.raw.IsArray():
+		a := v.raw.AsArray()
+		if i >= 0 && i < a.Len() {
+			return v.child(a.Get(i), p)
+		}
+	}
+	return Value{path: p, secret: v.Secret()}
+}
+
+// Items returns the elements of an array (nil for anything else).
+func (v Value) Items() []Value {
+	if !v.raw.IsArray() {
+		return nil
+	}
+	a := v.raw.AsArray()
+	out := make([]Value, 0, a.Len())
+	for i, e := range a.All {
+		out = append(out, v.child(e, IndexPath(v.path, i)))
+	}
+	return out
+}
+
+// Entry is one key of a map value.
+type Entry struct {
+	Key   string
+	Value Value
+}
+
+// Entries returns the entries of a map sorted by key (nil for anything else).
+func (v Value) Entries() []Entry {
+	if !v.raw.IsMap() {
+		return nil
+	}
+	m := v.raw.AsMap()
+	out := make([]Entry, 0, m.Len())
+	for k, e := range m.All {
+		out = append(out, Entry{Key: k, Value: v.child(e, JoinPath(v.path, k))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// IsMap and IsArray report the known shape of the value.
+func (v Value) IsMap() bool   { return v.raw.IsMap() }
+func (v Value) IsArray() bool { return v.raw.IsArray() }
+
+// String returns the value when it is a known string.
+func (v Value) String() (string, bool) {
+	if v.raw.IsString() {
+		return v.raw.AsString(), true
+	}
+	return "", false
+}
+
+// Str returns the string or "" when the value is not a known string.
+func (v Value) Str() string {
+	s, _ := v.String()
+	return s
+}
+
+// Bool returns the value when it is a known boolean. A string "true"/"false"
+// is accepted too, as stack config delivers booleans as strings.
+func (v Value) Bool() (bool, bool) {
+	switch {
+	case v.raw.IsBool():
+		return v.raw.AsBool(), true
+	case v.raw.IsString():
+		b, err := strconv.ParseBool(strings.TrimSpace(v.raw.AsString()))
+		return b, err == nil
+	}
+	return false, false
+}
+
+// Number returns the value when it is a known number.
+func (v Value) Number() (float64, bool) {
+	if v.raw.IsNumber() {
+		return v.raw.AsNumber(), true
+	}
+	return 0, false
+}
+
+// Strings returns the known string elements of an array, with their values.
+func (v Value) Strings() []Value {
+	items := v.Items()
+	out := items[:0]
+	for _, it := range items {
+		if it.IsSet() || it.IsUnknown() {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Display renders a value for a message: secrets are redacted, unknowns named.
+func (v Value) Display() string {
+	switch {
+	case v.Secret():
+		return "[secret]"
+	case v.IsUnknown():
+		return "[unknown]"
+	}
+	if s, ok := v.String(); ok {
+		return strconv.Quote(s)
+	}
+	if b, ok := v.Bool(); ok {
+		return strconv.FormatBool(b)
+	}
+	if n, ok := v.Number(); ok {
+		return strconv.FormatFloat(n, 'g', -1, 64)
+	}
+	if v.IsAbsent() {
+		return "(absent)"
+	}
+	return "(value)"
+}
+
+// SecretStrings collects the plaintext of every secret string inside raw, so
+// front ends can scrub them from anything they print.
+func SecretStrings(raw property.Value, out map[string]struct{}) {
+	collectSecrets(raw, false, out)
+}
+
+func collectSecrets(v property.Value, inSecret bool, out map[string]struct{}) {
+	inSecret = inSecret || v.Secret()
+	switch {
+	case v.IsString():
+		if inSecret {
+			out[v.AsString()] = struct{}{}
+		}
+	case v.IsArray():
+		for _, e := range v.AsArray().All {
+			collectSecrets(e, inSecret, out)
+		}
+	case v.IsMap():
+		for _, e := range v.AsMap().All {
+			collectSecrets(e, inSecret, out)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package packconfig
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+var testPolicies = []PolicyDefault{
+	{Name: "no-default-sa", Level: policy.Mandatory},
+	{Name: "max-workers", Level: policy.Advisory, Schema: `{"type": "object", "properties": {
+		"limit": {"type": "integer", "minimum": 1, "default": 10},
+		"regions": {"type": "array", "items": {"type": "string"}, "default": ["europe-west1"]},
+		"nested": {"type": "object", "properties": {"x": {"type": "string", "default": "no"}}}
+	}}`},
+	{Name: "labels", Level: policy.Remediate, Schema: `{"type": "object", "properties": {
+		"keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}
+	}, "required": ["keys"]}`},
+	{Name: "no-config-props", Level: policy.Disabled, Schema: `{"type": "object"}`},
+}
+
+// labelsOK satisfies the required "keys" of the labels policy.
+var labelsOK = cfgs{"labels": {Properties: props{"keys": []any{"team"}}}}
+
+func TestReconcile(t *testing.T) {
+	t.Parallel()
+
+	defaults := func() cfgs {
+		return cfgs{
+			"no-default-sa":   {Level: policy.Mandatory},
+			"max-workers":     {Level: policy.Advisory, Properties: props{"limit": float64(10), "regions": []any{"europe-west1"}}},
+			"labels":          {Level: policy.Remediate, Properties: props{"keys": []any{"team"}}},
+			"no-config-props": {Level: policy.Disabled},
+		}
+	}
+	tests := []struct {
+		name   string
+		layers []cfgs
+		want   func(cfgs)
+	}{
+		{name: "defaults only", layers: []cfgs{labelsOK}, want: func(cfgs) {}},
+		{
+			name:   "level string",
+			layers: []cfgs{labelsOK, {"no-default-sa": {Level: policy.Disabled}}},
+			want:   func(w cfgs) { w["no-default-sa"] = policy.PolicyConfig{Level: policy.Disabled} },
+		},
+		{
+			name:   "props merge shallowly over defaults",
+			layers: []cfgs{labelsOK, {"max-workers": {Properties: props{"limit": float64(5), "extra": "kept"}}}},
+			want: func(w cfgs) {
+				w["max-workers"] = policy.PolicyConfig{Level: policy.Advisory, Properties: props{
+					"limit": float64(5), "regions": []any{"europe-west1"}, "extra": "kept",
+				}}
+			},
+		},
+		{
+			name: "all overrides levels, not props, then keys apply",
+			layers: []cfgs{labelsOK, {
+				"all":         {Level: policy.Mandatory, Properties: props{"limit": float64(1)}},
+				"max-workers": {Level: policy.Disabled},
+			}},
+			want: func(w cfgs) {
+				for _, n := range []string{"no-default-sa", "labels", "no-config-props"} {
+					c := w[n]
+					c.Level = policy.Mandatory
+					w[n] = c
+				}
+				w["max-workers"] = policy.PolicyConfig{Level: policy.Disabled, Properties: w["max-workers"].Properties}
+				w["all"] = policy.PolicyConfig{Level: policy.Mandatory, Properties: props{"limit": float64(1)}}
+			},
+		},
+		{
+			name:   "all without a level only adds the all entry",
+			layers: []cfgs{labelsOK, {"all": {Properties: props{"x": true}}}},
+			want:   func(w cfgs) { w["all"] = policy.PolicyConfig{Properties: props{"x": true}} },
+		},
+		{
+			name:   "all in a later layer overrides an earlier layer's level",
+			layers: []cfgs{{"labels": {Level: policy.Advisory, Properties: props{"keys": []any{"a"}}}}, {"all": {Level: policy.Disabled}}},
+			want: func(w cfgs) {
+				for n, c := range w {
+					c.Level = policy.Disabled
+					w[n] = c
+				}
+				w["labels"] = policy.PolicyConfig{Level: policy.Disabled, Properties: props{"keys": []any{"a"}}}
+				w["all"] = policy.PolicyConfig{Level: policy.Disabled}
+			},
+		},
+		{
+			name:   "all also sets unknown keys of earlier layers",
+			layers: []cfgs{{"typo": {Properties: props{"a": 1.0}}}, labelsOK, {"all": {Level: policy.Advisory}}},
+			want: func(w cfgs) {
+				for n, c := range w {
+					c.Level = policy.Advisory
+					w[n] = c
+				}
+				w["typo"] = policy.PolicyConfig{Level: policy.Advisory, Properties: props{"a": 1.0}}
+				w["all"] = policy.PolicyConfig{Level: policy.Advisory}
+			},
+		},
+		{
+			name:   "invalid level in a layer is ignored",
+			layers: []cfgs{labelsOK, {"no-default-sa": {Level: "loud"}, "all": {Level: "loud"}}},
+			want:   func(w cfgs) { w["all"] = policy.PolicyConfig{} },
+		},
+		{
+			name:   "empty props keep nil",
+			layers: []cfgs{labelsOK, {"no-config-props": {Properties: props{}}}},
+			want:   func(cfgs) {},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want := defaults()
+			tt.want(want)
+			got, err := Reconcile(testPolicies, tt.layers...)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestReconcileDoesNotModifyInputs(t *testing.T) {
+	t.Parallel()
+
+	layer := cfgs{"max-workers": {Properties: props{"limit": float64(3)}}, "labels": {Properties: props{"keys": []any{"x"}}}}
+	_, err := Reconcile(testPolicies, layer, cfgs{"max-workers": {Properties: props{"limit": float64(4)}}})
+	require.NoError(t, err)
+	assert.Equal(t, props{"limit": float64(3)}, layer["max-workers"].Properties)
+}
+
+func TestValidationErrors(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name   string
+		layers []cfgs
+		want   []string
+	}{
+		{name: "required missing", want: []string{"labels: keys: is required"}},
+		{
+			name:   "wrong type and too small",
+			layers: []cfgs{labelsOK, {"max-workers": {Properties: props{"limit": float64(0), "regions": "eu"}}}},
+			want:   []string{"max-workers: limit: minimum: got 0, want 1", "max-workers: regions: got string, want array"},
+		},
+		{
+			name:   "integer",
+			layers: []cfgs{labelsOK, {"max-workers": {Properties: props{"limit": 2.5}}}},
+			want:   []string{"max-workers: limit: got number, want integer"},
+		},
+		{
+			name:   "nested path",
+			layers: []cfgs{{"labels": {Properties: props{"keys": []any{"a", 7.0}}}}},
+			want:   []string{"labels: keys.1: got number, want string"},
+		},
+		{
+			name:   "several policies",
+			layers: []cfgs{{"labels": {Properties: props{"keys": []any{}}}, "max-workers": {Properties: props{"limit": "x"}}}},
+			want:   []string{"max-workers: limit: got string, want integer", "labels: keys: minItems: got 0, want 1"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Reconcile(testPolicies, tt.layers...)
+			assert.Nil(t, got)
+			var verr *ValidationError
+			require.True(t, errors.As(err, &verr), "%v", err)
+			assert.Equal(t, tt.want, verr.Problems)
+			for _, p := range tt.want {
+				assert.ErrorContains(t, err, p)
+			}
+		})
+	}
+}
+
+func TestInvalidDefaultIsAValidationError(t *testing.T) {
+	t.Parallel()
+
+	_, err := Reconcile([]PolicyDefault{{Name: "p", Level: policy.Advisory,
+		Schema: `{"properties": {"n": {"type": "string", "maxLength": 2, "default": "long"}}}`}})
+	var verr *ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Len(t, verr.Problems, 1)
+	assert.Contains(t, verr.Problems[0], "p: n: ")
+}
+
+func TestInvalidSchema(t *testing.T) {
+	t.Parallel()
+
+	for _, s := range []string{`{`, `{"properties": {"n": true}}`, `{"properties": {"n": {"type": 5}}}`} {
+		_, err := Reconcile([]PolicyDefault{{Name: "p", Level: policy.Advisory, Schema: s}})
+		assert.ErrorContains(t, err, `policy "p": invalid config schema`, s)
+	}
+}

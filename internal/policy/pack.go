@@ -1,0 +1,271 @@
+package policy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// Pack is the registry of policies plus their live configuration. It is safe
+// for concurrent use: Configure swaps the whole configuration atomically.
+type Pack struct {
+	Name        string
+	Version     string
+	Description string
+
+	policies []*Policy
+	index    map[string]int   // policy name -> position
+	byType   map[string][]int // type token -> resource policies
+	stack    []int            // stack policies
+	schemas  []*jsonschema.Schema
+
+	settings atomic.Pointer[settings]
+}
+
+// settings is one immutable configuration of the pack.
+type settings struct {
+	levels  []Level
+	props   []map[string]any // defaults applied
+	configs []any            // props decoded into each policy's config type
+}
+
+var packNameRE = regexp.MustCompile(`^[a-zA-Z0-9-_.]{1,100}$`)
+
+// NewPack validates the policies and applies their defaults.
+func NewPack(name, version, description string, policies []*Policy) (*Pack, error) {
+	if !packNameRE.MatchString(name) {
+		return nil, fmt.Errorf("pack name %q must match %s", name, packNameRE)
+	}
+	p := &Pack{Name: name, Version: version, Description: description, policies: policies,
+		index: map[string]int{}, byType: map[string][]int{}}
+	for i, pol := range policies {
+		if err := pol.Validate(); err != nil {
+			return nil, err
+		}
+		if _, dup := p.index[pol.Name]; dup {
+			return nil, fmt.Errorf("policy %s is registered twice", pol.Name)
+		}
+		p.index[pol.Name] = i
+		if pol.IsStack() {
+			p.stack = append(p.stack, i)
+		} else {
+			for _, t := range pol.Types {
+				p.byType[t] = append(p.byType[t], i)
+			}
+		}
+		sch, err := compileSchema(pol)
+		if err != nil {
+			return nil, err
+		}
+		p.schemas = append(p.schemas, sch)
+	}
+	if _, err := p.Configure(nil); err != nil {
+		return nil, fmt.Errorf("default configuration: %w", err)
+	}
+	return p, nil
+}
+
+func compileSchema(pol *Policy) (*jsonschema.Schema, error) {
+	if pol.ConfigSchema == "" {
+		return nil, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(pol.ConfigSchema))
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: config schema: %w", pol.Name, err)
+	}
+	c := jsonschema.NewCompiler()
+	url := "policy://" + pol.Name + ".json"
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, fmt.Errorf("policy %s: config schema: %w", pol.Name, err)
+	}
+	sch, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: config schema: %w", pol.Name, err)
+	}
+	return sch, nil
+}
+
+// Policies returns the registered policies in registration order.
+func (p *Pack) Policies() []*Policy { return p.policies }
+
+// Lookup finds a policy by name.
+func (p *Pack) Lookup(name string) (*Policy, bool) {
+	i, ok := p.index[name]
+	if !ok {
+		return nil, false
+	}
+	return p.policies[i], true
+}
+
+// Level returns a policy's resolved enforcement level: configured, else its
+// own default.
+func (p *Pack) Level(name string) Level {
+	i, ok := p.index[name]
+	if !ok {
+		return Disabled
+	}
+	return p.settings.Load().levels[i]
+}
+
+// Properties returns a policy's effective properties (defaults applied).
+func (p *Pack) Properties(name string) map[string]any {
+	i, ok := p.index[name]
+	if !ok {
+		return nil
+	}
+	return p.settings.Load().props[i]
+}
+
+// Defaults returns the top-level schema defaults of a policy.
+func (p *Policy) Defaults() map[string]any {
+	out := map[string]any{}
+	if p.ConfigSchema == "" {
+		return out
+	}
+	var s struct {
+		Properties map[string]struct {
+			Default any `json:"default"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(p.ConfigSchema), &s); err != nil {
+		return out
+	}
+	for k, prop := range s.Properties {
+		if prop.Default != nil {
+			out[k] = prop.Default
+		}
+	}
+	return out
+}
+
+// Configure replaces the whole configuration. Names the pack does not know
+// (typos, and the engine's "all") are ignored and returned as warnings: an
+// error here would abort every deployment that uses such an entry. Invalid
+// levels or properties are errors naming the policy and field.
+func (p *Pack) Configure(cfg map[string]PolicyConfig) (warnings []string, err error) {
+	next := &settings{
+		levels:  make([]Level, len(p.policies)),
+		props:   make([]map[string]any, len(p.policies)),
+		configs: make([]any, len(p.policies)),
+	}
+	var errs []error
+	for name := range cfg {
+		if _, ok := p.index[name]; !ok {
+			warnings = append(warnings, fmt.Sprintf("ignoring configuration for unknown policy %q", name))
+		}
+	}
+	sort.Strings(warnings)
+	for i, pol := range p.policies {
+		c := cfg[pol.Name]
+		level := pol.Level
+		if c.Level != "" {
+			l, lerr := ParseLevel(string(c.Level))
+			if lerr != nil {
+				errs = append(errs, fmt.Errorf("%s: enforcementLevel: %w", pol.Name, lerr))
+				continue
+			}
+			level = l
+		}
+		props := pol.Defaults()
+		for k, v := range c.Properties {
+			if k != "enforcementLevel" {
+				props[k] = v
+			}
+		}
+		decoded, derr := p.decode(i, props)
+		if derr != nil {
+			errs = append(errs, derr)
+			continue
+		}
+		next.levels[i], next.props[i], next.configs[i] = level, props, decoded
+	}
+	if len(errs) > 0 {
+		return warnings, errors.Join(errs...)
+	}
+	p.settings.Store(next)
+	return warnings, nil
+}
+
+// decode validates props against the policy's schema and decodes them into
+// its config type, once per configuration rather than once per resource.
+func (p *Pack) decode(i int, props map[string]any) (any, error) {
+	pol := p.policies[i]
+	raw, err := json.Marshal(props)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", pol.Name, err)
+	}
+	if sch := p.schemas[i]; sch != nil {
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", pol.Name, err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			return nil, schemaError(pol.Name, err)
+		}
+	}
+	cfg := pol.newConfig()
+	if err := json.Unmarshal(raw, cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", pol.Name, err)
+	}
+	if v, ok := cfg.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %w", pol.Name, err)
+		}
+	}
+	return cfg, nil
+}
+
+// schemaError flattens a validation error into "policy: field: problem" lines.
+func schemaError(policy string, err error) error {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("%s: %w", policy, err)
+	}
+	var lines []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			field := strings.Join(e.InstanceLocation, ".")
+			if field == "" {
+				field = "(properties)"
+			}
+			lines = append(lines, fmt.Sprintf("%s: %s: %s", policy, field, e.ErrorKind.LocalizedString(printer)))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	sort.Strings(lines)
+	return errors.New(strings.Join(lines, "; "))
+}
+
+// ResourcePoliciesFor returns the resource policies that apply to a type.
+func (p *Pack) ResourcePoliciesFor(typ string) []*Policy {
+	idx := p.byType[typ]
+	out := make([]*Policy, len(idx))
+	for i, j := range idx {
+		out[i] = p.policies[j]
+	}
+	return out
+}
+
+// StackPolicies returns the stack policies.
+func (p *Pack) StackPolicies() []*Policy {
+	out := make([]*Policy, len(p.stack))
+	for i, j := range p.stack {
+		out[i] = p.policies[j]
+	}
+	return out
+}

@@ -1,0 +1,243 @@
+// Package policy is the framework every guardrail runs on: policy metadata,
+// configuration, enforcement levels and the one evaluator shared by the gRPC
+// analyzer and the offline `check` command.
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+)
+
+// Level is an enforcement level as the engine spells it.
+type Level string
+
+const (
+	Advisory  Level = "advisory"
+	Mandatory Level = "mandatory"
+	Remediate Level = "remediate"
+	Disabled  Level = "disabled"
+)
+
+// ParseLevel accepts exactly the engine's level strings.
+func ParseLevel(s string) (Level, error) {
+	switch l := Level(s); l {
+	case Advisory, Mandatory, Remediate, Disabled:
+		return l, nil
+	}
+	return "", fmt.Errorf("unsupported enforcement level %q (want advisory, mandatory, remediate or disabled)", s)
+}
+
+// Severity ranks how bad a violation is.
+type Severity string
+
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Kind separates real violations from "could not be decided at preview".
+type Kind string
+
+const (
+	Violation Kind = "violation"
+	Unknown   Kind = "unknown"
+)
+
+// Meta is everything a policy says about itself; it feeds GetAnalyzerInfo,
+// the docs and the reports.
+type Meta struct {
+	Name        string   // kebab-case, stable, never renamed
+	Title       string   // one line stating the desired condition
+	Description string   // why it matters
+	Remediation string   // how to fix a violation
+	URL         string   // the Google Cloud doc behind the rule
+	Severity    Severity // how bad a violation is
+	Level       Level    // default enforcement level
+	Family      string   // least-privilege, no-keys, labels, oidc-federation, logging, ...
+	// Types are the type tokens a resource policy applies to, or the types a
+	// stack policy reads. Dispatch happens on them, never inside a policy.
+	Types []string
+	// ConfigSchema is the JSON schema of the policy's `properties` (top-level
+	// properties with defaults); empty for a policy without config.
+	ConfigSchema string
+}
+
+// Policy is one guardrail: metadata plus exactly one of a resource check or a
+// stack check, and optionally a remediation. Build it with Resource or Stack.
+type Policy struct {
+	Meta
+
+	newConfig  func() any
+	check      func(c *Call, r *gcp.Resource, cfg any)
+	checkStack func(c *Call, s *gcp.Stack, cfg any)
+	remediate  func(c *Call, r *gcp.Resource, cfg any) (property.Map, bool)
+}
+
+// IsStack reports whether the policy validates a whole stack.
+func (p *Policy) IsStack() bool { return p.checkStack != nil }
+
+// CanRemediate reports whether the policy can change a resource's inputs.
+func (p *Policy) CanRemediate() bool { return p.remediate != nil }
+
+// Resource builds a resource policy with config type C (use struct{} for none).
+func Resource[C any](m Meta, check func(c *Call, r *gcp.Resource, cfg *C)) *Policy {
+	return &Policy{
+		Meta:      m,
+		newConfig: func() any { return new(C) },
+		check:     func(c *Call, r *gcp.Resource, cfg any) { check(c, r, cfg.(*C)) },
+	}
+}
+
+// Stack builds a stack policy with config type C.
+func Stack[C any](m Meta, check func(c *Call, s *gcp.Stack, cfg *C)) *Policy {
+	return &Policy{
+		Meta:       m,
+		newConfig:  func() any { return new(C) },
+		checkStack: func(c *Call, s *gcp.Stack, cfg any) { check(c, s, cfg.(*C)) },
+	}
+}
+
+// WithRemediation adds a remediation to a resource policy. The function
+// returns the new inputs and true when it changes something. C must be the
+// policy's config type.
+func WithRemediation[C any](p *Policy, fix func(c *Call, r *gcp.Resource, cfg *C) (property.Map, bool)) *Policy {
+	p.remediate = func(c *Call, r *gcp.Resource, cfg any) (property.Map, bool) { return fix(c, r, cfg.(*C)) }
+	return p
+}
+
+// Finding is one problem a policy found.
+type Finding struct {
+	Policy       string   `json:"policy"`
+	Kind         Kind     `json:"kind"`
+	Level        Level    `json:"enforcementLevel"`
+	Severity     Severity `json:"severity"`
+	URN          string   `json:"urn"`
+	ResourceType string   `json:"resourceType"`
+	Path         string   `json:"path"`
+	Message      string   `json:"message"`
+	Excepted     bool     `json:"excepted,omitempty"`
+}
+
+// SortFindings orders findings by URN, then policy, then path, then message.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.URN != b.URN {
+			return a.URN < b.URN
+		}
+		if a.Policy != b.Policy {
+			return a.Policy < b.Policy
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Message < b.Message
+	})
+}
+
+// StackInfo is the deployment context a policy may read.
+type StackInfo struct {
+	Project      string
+	Stack        string
+	Organization string
+	DryRun       bool
+	Tags         map[string]string
+}
+
+// Call is what a policy reports through during one evaluation.
+type Call struct {
+	Stack StackInfo
+	// Env reads the pack process environment (nil in `check`, where the
+	// environment of the machine running check is not the deployment's).
+	Env func(string) (string, bool)
+
+	urn, typ string
+	found    []report
+}
+
+type report struct {
+	kind    Kind
+	urn     string
+	typ     string
+	path    string
+	message string
+}
+
+// Violation reports a problem at path on the resource being checked.
+func (c *Call) Violation(path, format string, args ...any) {
+	c.found = append(c.found, report{kind: Violation, urn: c.urn, typ: c.typ, path: path, message: fmt.Sprintf(format, args...)})
+}
+
+// Unknown reports that the value at path is not known yet and could change
+// the verdict. It is dropped when the policy also finds a violation.
+func (c *Call) Unknown(path string) {
+	c.found = append(c.found, report{kind: Unknown, urn: c.urn, typ: c.typ, path: path})
+}
+
+// ViolationOn reports a stack-policy problem on another resource.
+func (c *Call) ViolationOn(r *gcp.Resource, path, format string, args ...any) {
+	c.found = append(c.found, report{kind: Violation, urn: r.URN, typ: r.Type, path: path, message: fmt.Sprintf(format, args...)})
+}
+
+// UnknownOn reports an undecidable value on another resource.
+func (c *Call) UnknownOn(r *gcp.Resource, path string) {
+	c.found = append(c.found, report{kind: Unknown, urn: r.URN, typ: r.Type, path: path})
+}
+
+// CheckUnknown reports v as unknown when it (or anything in it) is unknown and
+// returns true, so callers can write `if c.CheckUnknown(v) { return }`.
+func (c *Call) CheckUnknown(v gcp.Value) bool {
+	if v.HasUnknown() {
+		c.Unknown(v.Path())
+		return true
+	}
+	return false
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// Validate rejects a misdeclared policy, the way analysis.Validate does.
+func (p *Policy) Validate() error {
+	switch {
+	case !nameRE.MatchString(p.Name) || p.Name == "all":
+		return fmt.Errorf("policy name %q must be kebab-case and not \"all\"", p.Name)
+	case p.Title == "" || p.Description == "" || p.Remediation == "" || p.URL == "" || p.Family == "":
+		return fmt.Errorf("policy %s: title, description, remediation, url and family are required", p.Name)
+	case len(p.Types) == 0:
+		return fmt.Errorf("policy %s: no resource types", p.Name)
+	case (p.check == nil) == (p.checkStack == nil):
+		return fmt.Errorf("policy %s: needs exactly one of a resource or a stack check", p.Name)
+	case p.remediate != nil && p.check == nil:
+		return fmt.Errorf("policy %s: only resource policies can remediate", p.Name)
+	}
+	switch p.Severity {
+	case Low, Medium, High, Critical:
+	default:
+		return fmt.Errorf("policy %s: invalid severity %q", p.Name, p.Severity)
+	}
+	if _, err := ParseLevel(string(p.Level)); err != nil {
+		return fmt.Errorf("policy %s: %w", p.Name, err)
+	}
+	if p.ConfigSchema != "" {
+		var s struct {
+			Type       string                     `json:"type"`
+			Properties map[string]json.RawMessage `json:"properties"`
+			Required   []string                   `json:"required"`
+		}
+		if err := json.Unmarshal([]byte(p.ConfigSchema), &s); err != nil {
+			return fmt.Errorf("policy %s: config schema: %w", p.Name, err)
+		}
+		if _, ok := s.Properties["enforcementLevel"]; ok {
+			return fmt.Errorf("policy %s: config schema must not declare enforcementLevel", p.Name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,754 @@
+// Package stackfile reads the output of `pulumi stack export` (deployment
+// version 3) into the pack's resource model, for the offline `check` command
+// and the tests.
+//
+// The document is streamed: the top level and the deployment are walked token
+// by token and each resource is decoded and converted on its own, so at most
+// one resource's generic JSON tree is alive at a time, next to the property
+// maps already built.
+package stackfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+)
+
+// SupportedVersion is the only deployment version Read accepts.
+const SupportedVersion = 3
+
+// Deployment is one stack export in the pack's resource model.
+type Deployment struct {
+	// Project and Stack come from the resource URNs, preferring the root
+	// stack resource; both are empty for an export without resources.
+	Project, Stack string
+
+	// Inputs holds every resource in export order with Props set to its
+	// inputs and Provider resolved, as resource policies see them.
+	Inputs []*gcp.Resource
+
+	// Outputs holds the same resources, in the same order, with Props set to
+	// their outputs and Parent, Dependencies and PropertyDependencies filled
+	// in, as stack policies see them. Providers are shared with Inputs and
+	// carry the provider's inputs.
+	Outputs []*gcp.Resource
+
+	// Wants is test-only: the optional `"want": ["regexp", ...]` key of a
+	// resource, by URN. A resource without the key has no entry; an empty
+	// array is kept as an empty, non-nil slice. Every pattern compiles.
+	Wants map[string][]string
+
+	// CiphertextSecrets counts the secrets that were exported encrypted (with
+	// ciphertext but no plaintext), in inputs and outputs alike. They read as
+	// unknown secret values; callers should advise exporting with
+	// `pulumi stack export --show-secrets`.
+	CiphertextSecrets int
+}
+
+// ReadFile reads an export from a file, or from standard input when path is
+// "-". Errors name the file.
+func ReadFile(path string) (*Deployment, error) {
+	name := path
+	var r io.Reader = os.Stdin
+	if path == "-" {
+		name = "stdin"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", path, unwrapPath(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	d, err := Read(r)
+	if err != nil {
+		var re *readError
+		if errors.As(err, &re) {
+			return nil, fmt.Errorf("cannot read %s: %w", name, unwrapPath(re.err))
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// Read reads an export from r. Errors are single-line messages.
+func Read(r io.Reader) (*Deployment, error) {
+	if r == nil {
+		return nil, errors.New("no input")
+	}
+	d, err := read(r)
+	if err != nil {
+		return nil, oneLine(err)
+	}
+	return d, nil
+}
+
+func read(r io.Reader) (*Deployment, error) {
+	br := bufio.NewReaderSize(r, 16)
+	var bom int64
+	switch head, _ := br.Peek(3); {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		bom = 3
+		_, _ = br.Discard(3)
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return nil, errors.New("the export is UTF-16 encoded (as PowerShell's `>` writes it): " +
+			"export with `pulumi stack export --file <path>` or convert it to UTF-8")
+	}
+	src := &countingReader{r: br}
+	p := &parser{
+		dec:   json.NewDecoder(src),
+		src:   src,
+		bom:   bom,
+		d:     &Deployment{Wants: map[string][]string{}},
+		index: map[string]int{},
+	}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	p.resolveProviders()
+	p.d.CiphertextSecrets = p.conv.ciphertexts
+	return p.d, nil
+}
+
+// rawResource is the part of apitype.ResourceV3 the pack reads, plus the
+// test-only "want" key. Property maps stay generic here and are converted
+// right away.
+type rawResource struct {
+	URN                  string              `json:"urn"`
+	Type                 string              `json:"type"`
+	Delete               bool                `json:"delete"`
+	Inputs               any                 `json:"inputs"`
+	Outputs              any                 `json:"outputs"`
+	Parent               string              `json:"parent"`
+	Provider             string              `json:"provider"`
+	Dependencies         []string            `json:"dependencies"`
+	PropertyDependencies map[string][]string `json:"propertyDependencies"`
+	Want                 any                 `json:"want"`
+}
+
+type parser struct {
+	dec  *json.Decoder
+	src  *countingReader
+	bom  int64 // bytes of byte order mark skipped before src
+	conv converter
+	d    *Deployment
+
+	index     map[string]int // URN -> position in d.Inputs
+	refs      []string       // provider reference per resource, parallel to d.Inputs
+	named     bool           // Project/Stack set
+	rootNamed bool           // ... from the root stack resource
+
+	version                                    *float64
+	sawDeployment, sawResources, sawCheckpoint bool
+}
+
+func (p *parser) parse() error {
+	tok, err := p.dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) && p.src.err == nil {
+			return errors.New("empty input: expected the JSON output of `pulumi stack export`")
+		}
+		return p.jsonErr(err)
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("not a `pulumi stack export` document: the top level is %s, not an object", tokenKind(tok))
+	}
+	for p.dec.More() {
+		key, err := p.key()
+		if err != nil {
+			return err
+		}
+		switch key {
+		case "version":
+			err = p.readVersion()
+		case "deployment":
+			err = p.readDeployment()
+		case "checkpoint":
+			p.sawCheckpoint = true
+			err = p.skip()
+		default:
+			err = p.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := p.expect(json.Delim('}')); err != nil {
+		return err
+	}
+	end := p.dec.InputOffset()
+	endAt := p.where(end)
+	switch _, err := p.dec.Token(); {
+	case errors.Is(err, io.EOF) && p.src.err == nil:
+	case err != nil && p.src.err != nil:
+		return p.jsonErr(err)
+	default:
+		return fmt.Errorf("unexpected data after the export document, which ends at %s", endAt)
+	}
+
+	switch {
+	case !p.sawDeployment && p.sawCheckpoint:
+		return errors.New("missing `deployment`: this looks like a Pulumi state checkpoint file, " +
+			"not the output of `pulumi stack export`")
+	case !p.sawDeployment:
+		return errors.New("missing `deployment`: not the output of `pulumi stack export`")
+	case p.version == nil:
+		return errors.New("missing `version`: dataflow-guardrails reads version 3 exports from `pulumi stack export`")
+	}
+	return nil
+}
+
+func (p *parser) key() (string, error) {
+	tok, err := p.dec.Token()
+	if err != nil {
+		return "", p.jsonErr(err)
+	}
+	key, ok := tok.(string)
+	if !ok { // the decoder only hands out string keys; be safe anyway
+		return "", fmt.Errorf("invalid JSON: object key is %s", tokenKind(tok))
+	}
+	return key, nil
+}
+
+func (p *parser) expect(delim json.Delim) error {
+	tok, err := p.dec.Token()
+	if err != nil {
+		return p.jsonErr(err)
+	}
+	if tok != delim {
+		return fmt.Errorf("invalid JSON: expected %q, found %s", string(delim), tokenKind(tok))
+	}
+	return nil
+}
+
+// skipValue discards a JSON value without building it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+func (p *parser) skip() error {
+	if err := p.dec.Decode(&skipValue{}); err != nil {
+		return p.jsonErr(err)
+	}
+	return nil
+}
+
+func (p *parser) readVersion() error {
+	if p.version != nil {
+		return errors.New("duplicate `version` key")
+	}
+	var v any
+	if err := p.dec.Decode(&v); err != nil {
+		return p.jsonErr(err)
+	}
+	n, ok := v.(float64)
+	if !ok {
+		return fmt.Errorf("`version` is %s, not a number: dataflow-guardrails reads version 3 exports from `pulumi stack export`", kind(v))
+	}
+	if n != SupportedVersion {
+		return fmt.Errorf("unsupported deployment version %s: dataflow-guardrails reads version 3 exports from `pulumi stack export`",
+			strconv.FormatFloat(n, 'f', -1, 64))
+	}
+	p.version = &n
+	return nil
+}
+
+func (p *parser) readDeployment() error {
+	if p.sawDeployment {
+		return errors.New("duplicate `deployment` key")
+	}
+	p.sawDeployment = true
+	tok, err := p.dec.Token()
+	if err != nil {
+		return p.jsonErr(err)
+	}
+	switch {
+	case tok == nil:
+		return errors.New("`deployment` is null: not the output of `pulumi stack export`")
+	case tok != json.Delim('{'):
+		return fmt.Errorf("`deployment` is %s, not an object", tokenKind(tok))
+	}
+	for p.dec.More() {
+		key, err := p.key()
+		if err != nil {
+			return err
+		}
+		if key == "resources" {
+			err = p.readResources()
+		} else {
+			err = p.skip()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return p.expect(json.Delim('}'))
+}
+
+func (p *parser) readResources() error {
+	if p.sawResources {
+		return errors.New("duplicate `deployment.resources` key")
+	}
+	p.sawResources = true
+	tok, err := p.dec.Token()
+	if err != nil {
+		return p.jsonErr(err)
+	}
+	switch {
+	case tok == nil:
+		return nil
+	case tok != json.Delim('['):
+		return fmt.Errorf("`deployment.resources` is %s, not an array", tokenKind(tok))
+	}
+	for i := 0; p.dec.More(); i++ {
+		var rr *rawResource
+		if err := p.dec.Decode(&rr); err != nil {
+			return p.resourceErr(i, err)
+		}
+		if rr == nil {
+			return fmt.Errorf("deployment.resources[%d] is null, not an object", i)
+		}
+		if err := p.add(i, rr); err != nil {
+			return err
+		}
+	}
+	return p.expect(json.Delim(']'))
+}
+
+// add converts one resource and appends it to the deployment.
+func (p *parser) add(i int, rr *rawResource) error {
+	if rr.Delete {
+		// A replaced resource still waiting for deletion: it shares its URN
+		// with the live replacement and is not part of the stack's desired
+		// state, so the engine does not show it to policies either.
+		return nil
+	}
+	if rr.URN == "" {
+		return fmt.Errorf("deployment.resources[%d]: missing urn", i)
+	}
+	label := fmt.Sprintf("deployment.resources[%d] (%s)", i, quoteIfNeeded(rr.URN))
+	if rr.Type == "" {
+		return fmt.Errorf("%s: missing type", label)
+	}
+	stack, project, name, ok := gcp.ParseURN(rr.URN)
+	if !ok {
+		return fmt.Errorf("deployment.resources[%d]: urn %q is not of the form urn:pulumi:<stack>::<project>::<type>::<name>", i, rr.URN)
+	}
+	if isRoot := rr.Type == gcp.StackType; !p.named || (isRoot && !p.rootNamed) {
+		p.d.Stack, p.d.Project = stack, project
+		p.named, p.rootNamed = true, isRoot
+	}
+
+	inputs, err := p.conv.props(rr.Inputs, "inputs")
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	rr.Inputs = nil // let the generic tree go before building the next one
+	outputs, err := p.conv.props(rr.Outputs, "outputs")
+	if err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	rr.Outputs = nil
+	if rr.Want != nil {
+		want, err := parseWant(rr.Want)
+		if err != nil {
+			return fmt.Errorf("%s: %w", label, err)
+		}
+		p.d.Wants[rr.URN] = want
+	}
+
+	p.index[rr.URN] = len(p.d.Inputs)
+	p.refs = append(p.refs, rr.Provider)
+	p.d.Inputs = append(p.d.Inputs, &gcp.Resource{URN: rr.URN, Type: rr.Type, Name: name, Props: inputs})
+	p.d.Outputs = append(p.d.Outputs, &gcp.Resource{
+		URN: rr.URN, Type: rr.Type, Name: name, Props: outputs,
+		Parent:               rr.Parent,
+		Dependencies:         rr.Dependencies,
+		PropertyDependencies: rr.PropertyDependencies,
+	})
+	return nil
+}
+
+// resolveProviders links every resource to its provider resource. A reference
+// is `<provider URN>::<provider ID>`; one that names no resource of the export
+// leaves Provider nil.
+func (p *parser) resolveProviders() {
+	providers := map[string]*gcp.Provider{}
+	for i, ref := range p.refs {
+		if ref == "" {
+			continue
+		}
+		urn := ref
+		if j := strings.LastIndex(ref, "::"); j >= 0 {
+			urn = ref[:j]
+		}
+		idx, ok := p.index[urn]
+		if !ok {
+			urn = ref // a reference without an ID
+			if idx, ok = p.index[urn]; !ok {
+				continue
+			}
+		}
+		prov, ok := providers[urn]
+		if !ok {
+			r := p.d.Inputs[idx]
+			prov = &gcp.Provider{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}
+			providers[urn] = prov
+		}
+		p.d.Inputs[i].Provider = prov
+		p.d.Outputs[i].Provider = prov
+	}
+}
+
+func parseWant(v any) ([]string, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want is %s, not an array of regular expressions", kind(v))
+	}
+	out := make([]string, 0, len(arr))
+	for j, e := range arr {
+		s, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("want[%d] is %s, not a regular expression string", j, kind(e))
+		}
+		if _, err := regexp.Compile(s); err != nil {
+			return nil, fmt.Errorf("want[%d]: %w", j, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// ---- property conversion ----
+
+// converter turns generic JSON values of an export into property values.
+type converter struct {
+	ciphertexts int
+}
+
+// props converts a resource's inputs or outputs; missing or null is empty.
+func (c *converter) props(v any, root string) (property.Map, error) {
+	switch v := v.(type) {
+	case nil:
+		return property.Map{}, nil
+	case map[string]any:
+		m, err := c.object(v)
+		if err != nil {
+			var ve *valueError
+			if errors.As(err, &ve) {
+				return property.Map{}, errors.New(ve.at(root))
+			}
+			return property.Map{}, err
+		}
+		return property.NewMap(m), nil
+	default:
+		return property.Map{}, fmt.Errorf("%s is %s, not an object", root, kind(v))
+	}
+}
+
+func (c *converter) value(v any) (property.Value, error) {
+	switch v := v.(type) {
+	case nil:
+		return property.Value{}, nil
+	case bool:
+		return property.New(v), nil
+	case float64:
+		return property.New(v), nil
+	case string:
+		if v == sig.UnknownStringValue {
+			return property.New(property.Computed), nil
+		}
+		return property.New(v), nil
+	case []any:
+		arr := make([]property.Value, len(v))
+		for i, e := range v {
+			pv, err := c.value(e)
+			if err != nil {
+				return property.Value{}, within(err, i)
+			}
+			arr[i] = pv
+		}
+		return property.New(arr), nil
+	case map[string]any:
+		if s, ok := v[sig.Key].(string); ok && s == sig.Secret {
+			return c.secret(v)
+		}
+		// Assets, archives, resource references and any other signature
+		// objects stay plain maps, signature key included.
+		m, err := c.object(v)
+		if err != nil {
+			return property.Value{}, err
+		}
+		return property.New(m), nil
+	default: // encoding/json produces nothing else
+		return property.Value{}, &valueError{msg: fmt.Sprintf("unsupported JSON value of type %T", v)}
+	}
+}
+
+func (c *converter) object(m map[string]any) (map[string]property.Value, error) {
+	out := make(map[string]property.Value, len(m))
+	for k, e := range m {
+		pv, err := c.value(e)
+		if err != nil {
+			return nil, within(err, k)
+		}
+		out[k] = pv
+	}
+	return out, nil
+}
+
+// secret decodes `{sig.Key: sig.Secret, "plaintext": "<JSON>"}` or, with
+// only "ciphertext", yields an unknown secret.
+func (c *converter) secret(m map[string]any) (property.Value, error) {
+	if pt, ok := m["plaintext"]; ok {
+		s, ok := pt.(string)
+		if !ok {
+			return property.Value{}, &valueError{msg: fmt.Sprintf("secret plaintext is %s, not a string holding JSON", kind(pt))}
+		}
+		var inner any
+		if err := json.Unmarshal([]byte(s), &inner); err != nil {
+			return property.Value{}, &valueError{msg: "secret plaintext is not valid JSON: " + err.Error()}
+		}
+		pv, err := c.value(inner)
+		if err != nil {
+			return property.Value{}, err
+		}
+		return pv.WithSecret(true), nil
+	}
+	if _, ok := m["ciphertext"]; ok {
+		c.ciphertexts++
+		return property.New(property.Computed).WithSecret(true), nil
+	}
+	return property.Value{}, &valueError{msg: "secret has neither plaintext nor ciphertext"}
+}
+
+// valueError is a conversion failure at a property path, built while the
+// recursion unwinds so the happy path never formats paths.
+type valueError struct {
+	segs []any // string keys and int indexes, innermost first
+	msg  string
+}
+
+func (e *valueError) Error() string { return e.at("") }
+
+func (e *valueError) at(root string) string {
+	path := root
+	for i := len(e.segs) - 1; i >= 0; i-- {
+		switch s := e.segs[i].(type) {
+		case string:
+			path = gcp.JoinPath(path, s)
+		case int:
+			path = gcp.IndexPath(path, s)
+		}
+	}
+	if path == "" {
+		return e.msg
+	}
+	return path + ": " + e.msg
+}
+
+func within(err error, seg any) error {
+	var ve *valueError
+	if errors.As(err, &ve) {
+		ve.segs = append(ve.segs, seg)
+	}
+	return err
+}
+
+// ---- errors and positions ----
+
+// countingReader counts bytes and newlines handed to the decoder, so an error
+// position can be turned into a line number, and remembers read failures.
+type countingReader struct {
+	r     io.Reader
+	n     int64
+	lines int64
+	err   error // first failure other than io.EOF
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	c.lines += int64(bytes.Count(b[:n], newline))
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+var newline = []byte{'\n'}
+
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "cannot read input: " + unwrapPath(e.err).Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// jsonErr turns a decoder failure into a message with a position.
+func (p *parser) jsonErr(err error) error {
+	if p.src.err != nil {
+		return &readError{p.src.err}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("truncated input: the document ends at %s before it is complete", p.where(p.src.n))
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at %s: %s", p.where(p.syntaxPos(se)), se.Error())
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// resourceErr explains why resource i did not decode.
+func (p *parser) resourceErr(i int, err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return p.jsonErr(err)
+	}
+	found := jsonKind(te.Value)
+	if te.Field == "" {
+		return fmt.Errorf("deployment.resources[%d] is %s, not an object", i, found)
+	}
+	return fmt.Errorf("deployment.resources[%d]: %q has %s where %s belongs", i, te.Field, found, goKind(te.Type))
+}
+
+// syntaxPos finds the input offset of the byte a syntax error is about.
+// Errors the decoder raises between values carry that offset already; errors
+// from inside a value carry a count that does not include the bytes consumed
+// by Token, so the value is scanned again from its start, which is still
+// buffered.
+func (p *parser) syntaxPos(se *json.SyntaxError) int64 {
+	start := p.dec.InputOffset()
+	if b := p.buffered(); len(b) > 0 {
+		var again *json.SyntaxError
+		err := json.NewDecoder(bytes.NewReader(b)).Decode(&skipValue{})
+		if errors.As(err, &again) && again.Error() == se.Error() && again.Offset > 0 {
+			return start + again.Offset - 1
+		}
+	}
+	return se.Offset
+}
+
+func (p *parser) buffered() []byte {
+	b, _ := io.ReadAll(p.dec.Buffered())
+	return b
+}
+
+// where renders an input offset as a line and byte offset. The decoder's
+// buffer runs from its input offset to the last byte read, so the line of any
+// offset in it follows from the newlines read so far.
+func (p *parser) where(off int64) string {
+	start := p.dec.InputOffset()
+	if b := p.buffered(); off >= start && off <= start+int64(len(b)) {
+		line := p.src.lines - int64(bytes.Count(b[off-start:], newline)) + 1
+		return fmt.Sprintf("line %d (byte offset %d)", line, off+p.bom)
+	}
+	return fmt.Sprintf("byte offset %d", off+p.bom)
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func kind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case float64, json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func tokenKind(tok json.Token) string {
+	switch tok {
+	case json.Delim('{'):
+		return "an object"
+	case json.Delim('['):
+		return "an array"
+	case json.Delim('}'), json.Delim(']'):
+		return fmt.Sprintf("%q", tok)
+	}
+	return kind(tok)
+}
+
+func jsonKind(v string) string {
+	w, _, _ := strings.Cut(v, " ")
+	switch w {
+	case "string", "number":
+		return "a " + w
+	case "array", "object":
+		return "an " + w
+	case "bool":
+		return "a boolean"
+	}
+	return v
+}
+
+func goKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct, reflect.Pointer:
+		return "an object"
+	case reflect.Interface:
+		return "a value"
+	}
+	return "a number"
+}
+
+func quoteIfNeeded(s string) string {
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// lineError keeps an error to one line whatever it wraps.
+type lineError struct{ err error }
+
+func (e *lineError) Error() string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(e.err.Error())
+}
+func (e *lineError) Unwrap() error { return e.err }
+
+func oneLine(err error) error {
+	if strings.ContainsAny(err.Error(), "\r\n") {
+		return &lineError{err}
+	}
+	return err
+}

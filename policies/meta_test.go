@@ -1,0 +1,70 @@
+package policies_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
+)
+
+// Folders under testdata that hold whole stacks rather than one policy's fixtures.
+var nonPolicyFolders = map[string]bool{"stacks": true}
+
+func TestEveryPolicyHasGoodAndBadFixtures(t *testing.T) {
+	for _, p := range policies.All() {
+		files := fixtureFiles(t, filepath.Join(testdata, p.Name))
+		var good, bad int
+		for _, f := range files {
+			switch {
+			case strings.HasPrefix(f, "good_"):
+				good++
+			case strings.HasPrefix(f, "bad_"):
+				bad++
+			}
+		}
+		assert.Positive(t, good, "%s has no good_ fixture", p.Name)
+		assert.Positive(t, bad, "%s has no bad_ fixture", p.Name)
+	}
+}
+
+func TestNoOrphanFixtureFolders(t *testing.T) {
+	entries, err := os.ReadDir(testdata)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if !e.IsDir() || nonPolicyFolders[e.Name()] {
+			continue
+		}
+		_, ok := findPolicy(e.Name())
+		assert.True(t, ok, "testdata/%s names no registered policy", e.Name())
+	}
+}
+
+func findPolicy(name string) (*policy.Policy, bool) {
+	for _, p := range policies.All() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+func TestMetadataIsComplete(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range policies.All() {
+		require.NoError(t, p.Validate())
+		assert.False(t, seen[p.Name], "duplicate policy name %s", p.Name)
+		seen[p.Name] = true
+		assert.True(t, strings.HasPrefix(p.URL, "https://cloud.google.com/"), "%s: url should point at Google's docs", p.Name)
+		assert.NotContains(t, p.Title, "\n", "%s: title is one line", p.Name)
+		assert.Contains(t, []string{"least-privilege", "no-keys", "labels", "oidc-federation", "logging", "dataflow-hardening", "org-policy"},
+			p.Family, "%s: unknown family", p.Name)
+	}
+	_, err := policies.NewPack("0.1.0", "test")
+	require.NoError(t, err)
+}

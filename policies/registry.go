@@ -1,0 +1,22 @@
+// Package policies holds the guardrails, one file per policy, and the
+// explicit registry of them.
+package policies
+
+import "github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+
+// PackName is the pack's name everywhere: engine, Pulumi Cloud, reports.
+const PackName = "dataflow-guardrails"
+
+// All returns every policy of the pack, in a stable order.
+func All() []*policy.Policy {
+	return []*policy.Policy{
+		NoServiceAccountKeys(),
+		DataflowDedicatedWorkerServiceAccount(),
+		RequiredLabels(),
+	}
+}
+
+// NewPack builds the pack with every policy at its default configuration.
+func NewPack(version, description string) (*policy.Pack, error) {
+	return policy.NewPack(PackName, version, description, All())
+}

@@ -1,0 +1,94 @@
+package policies
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+type requiredLabelsConfig struct {
+	RequiredLabels []string          `json:"requiredLabels"`
+	AllowedValues  map[string]string `json:"allowedValues"`
+	ExcludeTypes   []string          `json:"excludeTypes"`
+	allowed        map[string]*regexp.Regexp
+}
+
+// Validate compiles the value patterns, fully anchored.
+func (c *requiredLabelsConfig) Validate() error {
+	c.allowed = map[string]*regexp.Regexp{}
+	for key, pattern := range c.AllowedValues {
+		re, err := regexp.Compile(`^(?:` + pattern + `)$`)
+		if err != nil {
+			return fmt.Errorf("allowedValues.%s: %w", key, err)
+		}
+		c.allowed[key] = re
+	}
+	return nil
+}
+
+// RequiredLabels requires the mandatory label keys on Dataflow jobs and every
+// other label-capable resource, counting provider default labels.
+func RequiredLabels() *policy.Policy {
+	return policy.Resource(policy.Meta{
+		Name:  "required-labels",
+		Title: "Dataflow jobs and their infrastructure carry the mandatory labels",
+		Description: "Labels are how cost reports, alerting and incident response find the owner of a Dataflow " +
+			"job and the buckets, topics and datasets around it. Labels set through the provider's " +
+			"defaultLabels count; a Pipeline's additionalUserLabels get no provider defaults.",
+		Remediation: "Add the missing keys to the resource's labels (for a Pipeline, to additionalUserLabels in " +
+			"each workload environment), or set them once for every resource with defaultLabels on the gcp " +
+			"provider (stack config gcp:defaultLabels or an explicit gcp.Provider).",
+		URL:      "https://cloud.google.com/resource-manager/docs/creating-managing-labels",
+		Severity: policy.Medium,
+		Level:    policy.Mandatory,
+		Family:   "labels",
+		Types:    gcp.LabelTargets(),
+		ConfigSchema: `{"type":"object","properties":{
+			"requiredLabels":{"type":"array","items":{"type":"string","minLength":1},"default":["env","team"],
+				"description":"Label keys every resource must carry."},
+			"allowedValues":{"type":"object","additionalProperties":{"type":"string"},"default":{},
+				"description":"Map of label key to a regular expression its value must fully match."},
+			"excludeTypes":{"type":"array","items":{"type":"string"},"default":[],
+				"description":"Type tokens this policy skips."}}}`,
+	}, func(c *policy.Call, r *gcp.Resource, cfg *requiredLabelsConfig) {
+		if slices.Contains(cfg.ExcludeTypes, r.Type) {
+			return
+		}
+		for _, set := range gcp.Labels(r) {
+			checkLabelSet(c, set, cfg)
+		}
+	})
+}
+
+func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) {
+	if set.Defaults != nil && set.Defaults.Malformed {
+		c.Violation(set.Defaults.Value.Path(), "provider defaultLabels is not a JSON object of label keys to values; fix the stack config gcp:defaultLabels")
+	}
+	for _, key := range cfg.RequiredLabels {
+		v, present, final := set.Lookup(key)
+		path := gcp.JoinPath(set.Own.Path(), key)
+		switch present {
+		case gcp.Unknown:
+			c.Unknown(v.Path())
+			continue
+		case gcp.Absent:
+			c.Violation(path, "required label %q is missing; add it to %s or to the provider's defaultLabels", key, set.Own.Path())
+			continue
+		}
+		re := cfg.allowed[key]
+		if re == nil {
+			continue
+		}
+		if !final {
+			c.Unknown(path)
+			continue
+		}
+		val, ok := v.String()
+		if !ok || !re.MatchString(val) {
+			c.Violation(path, "label %q has value %s, which does not match %q; use an allowed value", key, v.Display(), cfg.AllowedValues[key])
+		}
+	}
+}
