@@ -7,13 +7,24 @@ import "github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 // PackName is the pack's name everywhere: engine, Pulumi Cloud, reports.
 const PackName = "dataflow-guardrails"
 
-// All returns every policy of the pack, in a stable order.
+// All returns every policy of the pack, in a stable order: by family, each
+// family listing its policies in the order of the catalog.
 func All() []*policy.Policy {
-	return []*policy.Policy{
+	all := []*policy.Policy{
 		NoServiceAccountKeys(),
 		DataflowDedicatedWorkerServiceAccount(),
 		RequiredLabels(),
 	}
+	for _, family := range [][]*policy.Policy{
+		grantPolicies(),
+		stackIdentityPolicies(),
+		credentialAndFederationPolicies(),
+		labelPolicies(),
+		loggingPolicies(),
+	} {
+		all = append(all, family...)
+	}
+	return all
 }
 
 // NewPack builds the pack with every policy at its default configuration.

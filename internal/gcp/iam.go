@@ -1,0 +1,255 @@
+package gcp
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// BigQuery dataset access type tokens: their `accesses` entries are grants.
+const (
+	BigQueryDataset       = "gcp:bigquery/dataset:Dataset"
+	BigQueryDatasetAccess = "gcp:bigquery/datasetAccess:DatasetAccess"
+)
+
+// GrantTypes lists every type token Grants understands: every IAM member,
+// binding and policy type plus the BigQuery dataset access types.
+func GrantTypes() []string {
+	return append(IAMTypes(0), BigQueryDataset, BigQueryDatasetAccess)
+}
+
+// Grant is one role given to one member, wherever it was declared: an
+// IAMMember, one member of an IAMBinding, one member of a binding inside an
+// IAMPolicy's policyData, or one BigQuery dataset access entry. Role and
+// Member keep their paths, secrecy and unknown state.
+type Grant struct {
+	Role      Value
+	Member    Value
+	Condition Value // absent when unconditional; a condition never exempts a grant
+	Scope     Scope
+	// Target holds the inputs that name what is granted on (for example
+	// serviceAccountId), keyed by property name.
+	Target map[string]Value
+}
+
+// RoleName returns the role, mapping BigQuery's legacy dataset roles.
+func (g Grant) RoleName() (string, bool) {
+	s, ok := g.Role.String()
+	if !ok {
+		return "", false
+	}
+	return NormalizeRole(s), true
+}
+
+// ParsedMember parses the member when it is a known string.
+func (g Grant) ParsedMember() (Member, bool) {
+	s, ok := g.Member.String()
+	if !ok {
+		return Member{}, false
+	}
+	return ParseMember(s), true
+}
+
+// Problem is a property the model could not read (malformed JSON, wrong
+// shape): policies fail closed on it.
+type Problem struct {
+	Path    string
+	Message string
+}
+
+// Grants extracts every grant of a resource. An unknown role, member list or
+// policyData yields a grant whose Role or Member is unknown, so each policy
+// decides whether that could change its verdict.
+func Grants(r *Resource) ([]Grant, []Problem) {
+	if r.Type == BigQueryDataset || r.Type == BigQueryDatasetAccess {
+		return datasetGrants(r), nil
+	}
+	kind, scope, targetKeys, ok := IAMTypeInfo(r.Type)
+	if !ok {
+		return nil, nil
+	}
+	target := make(map[string]Value, len(targetKeys))
+	for _, k := range targetKeys {
+		target[k] = r.Get(k)
+	}
+	base := Grant{Scope: scope, Target: target}
+	switch kind {
+	case IAMMember:
+		g := base
+		g.Role, g.Member, g.Condition = r.Get("role"), r.Get("member"), r.Get("condition")
+		return []Grant{g}, nil
+	case IAMBinding:
+		role, members, cond := r.Get("role"), r.Get("members"), r.Get("condition")
+		if members.IsUnknown() || !members.IsArray() {
+			g := base
+			g.Role, g.Member, g.Condition = role, members, cond
+			if members.IsAbsent() {
+				return nil, nil
+			}
+			return []Grant{g}, nil
+		}
+		var out []Grant
+		for _, m := range members.Items() {
+			g := base
+			g.Role, g.Member, g.Condition = role, m, cond
+			out = append(out, g)
+		}
+		return out, nil
+	case IAMPolicy:
+		doc, problem := PolicyData(r)
+		if problem != nil {
+			return nil, []Problem{*problem}
+		}
+		if doc.IsUnknown() {
+			g := base
+			g.Role, g.Member = doc, doc
+			return []Grant{g}, nil
+		}
+		var out []Grant
+		for _, b := range doc.Get("bindings").Items() {
+			role, cond, members := b.Get("role"), b.Get("condition"), b.Get("members")
+			for _, m := range members.Items() {
+				g := base
+				g.Role, g.Member, g.Condition = role, m, cond
+				out = append(out, g)
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// PolicyData parses an IAMPolicy's `policyData` JSON string into a Value
+// whose paths continue inside the JSON (`policyData.bindings[1].members[0]`).
+// An unknown string yields an unknown value; an absent one an absent value.
+func PolicyData(r *Resource) (Value, *Problem) {
+	v := r.Get("policyData")
+	if !v.IsSet() {
+		return v, nil
+	}
+	s, ok := v.String()
+	if !ok {
+		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON string"}
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
+		return v, &Problem{Path: v.Path(), Message: "policyData is not valid JSON"}
+	}
+	if _, isObject := doc.(map[string]any); !isObject {
+		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON object"}
+	}
+	return v.child(FromJSON(doc), v.path), nil
+}
+
+// FromJSON converts a decoded JSON document into a property value.
+func FromJSON(doc any) property.Value {
+	switch x := doc.(type) {
+	case nil:
+		return property.Value{}
+	case bool:
+		return property.New(x)
+	case float64:
+		return property.New(x)
+	case string:
+		return property.New(x)
+	case []any:
+		out := make([]property.Value, len(x))
+		for i, e := range x {
+			out[i] = FromJSON(e)
+		}
+		return property.New(out)
+	case map[string]any:
+		out := make(map[string]property.Value, len(x))
+		for k, e := range x {
+			out[k] = FromJSON(e)
+		}
+		return property.New(out)
+	}
+	return property.Value{}
+}
+
+// datasetGrants reads BigQuery dataset access entries as grants on the
+// dataset: OWNER, WRITER and READER are the legacy names of dataOwner,
+// dataEditor and dataViewer.
+func datasetGrants(r *Resource) []Grant {
+	target := map[string]Value{"datasetId": r.Get("datasetId")}
+	entries := []Value{r.Root()}
+	if r.Type == BigQueryDataset {
+		accesses := r.Get("accesses")
+		if accesses.IsUnknown() {
+			return []Grant{{Role: accesses, Member: accesses, Scope: ScopeResource, Target: target}}
+		}
+		entries = accesses.Items()
+	}
+	var out []Grant
+	for _, e := range entries {
+		if e.IsUnknown() {
+			out = append(out, Grant{Role: e, Member: e, Scope: ScopeResource, Target: target})
+			continue
+		}
+		member, ok := accessMember(e)
+		if !ok {
+			continue // an authorized view, routine or dataset: not a principal
+		}
+		out = append(out, Grant{Role: e.Get("role"), Member: member, Condition: e.Get("condition"),
+			Scope: ScopeResource, Target: target})
+	}
+	return out
+}
+
+// accessMember turns the principal field of an access entry into a member
+// string value, keeping the field's path, secrecy and unknown state.
+func accessMember(e Value) (Value, bool) {
+	for _, field := range []struct{ key, prefix string }{
+		{"iamMember", ""}, {"userByEmail", "user:"}, {"groupByEmail", "group:"}, {"domain", "domain:"}, {"specialGroup", ""},
+	} {
+		v := e.Get(field.key)
+		if v.IsAbsent() {
+			continue
+		}
+		s, ok := v.String()
+		if !ok {
+			return v, true
+		}
+		switch {
+		case field.key == "userByEmail" && strings.HasSuffix(strings.ToLower(s), ".gserviceaccount.com"):
+			s = "serviceAccount:" + s
+		case field.key == "specialGroup":
+			s = specialGroupMember(s)
+		default:
+			s = field.prefix + s
+		}
+		return Value{raw: property.New(s).WithSecret(v.raw.Secret()), path: v.path, secret: v.Secret()}, true
+	}
+	return Value{}, false
+}
+
+func specialGroupMember(g string) string {
+	switch g {
+	case "allAuthenticatedUsers", "allUsers":
+		return g
+	case "projectOwners":
+		return "projectOwner:"
+	case "projectWriters":
+		return "projectEditor:"
+	case "projectReaders":
+		return "projectViewer:"
+	}
+	return "specialGroup:" + g
+}
+
+// NormalizeRole maps BigQuery's legacy dataset roles to IAM roles and trims
+// whitespace; other roles are returned as given.
+func NormalizeRole(role string) string {
+	role = strings.TrimSpace(role)
+	switch strings.ToUpper(role) {
+	case "OWNER":
+		return "roles/bigquery.dataOwner"
+	case "WRITER":
+		return "roles/bigquery.dataEditor"
+	case "READER":
+		return "roles/bigquery.dataViewer"
+	}
+	return role
+}
