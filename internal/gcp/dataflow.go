@@ -37,8 +37,14 @@ type WorkerEnv struct {
 	Pipeline bool
 }
 
-// Labels returns the labels map of the environment.
-func (e WorkerEnv) Labels() Value { return e.Get(e.LabelsKey) }
+// Labels returns the labels map of the environment (the unknown workload
+// itself when the whole workload is unknown).
+func (e WorkerEnv) Labels() Value {
+	if e.IsUnknown() {
+		return e.Value
+	}
+	return e.Get(e.LabelsKey)
+}
 
 // WorkerEnvs returns the worker environments of a Dataflow resource. A
 // Pipeline yields one per workload request present; a request without an

@@ -139,7 +139,7 @@ func PolicyData(r *Resource) (Value, *Problem) {
 	if _, isObject := doc.(map[string]any); !isObject {
 		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON object"}
 	}
-	return v.child(FromJSON(doc), v.path), nil
+	return v.child(FromJSON(doc), v.path).detached(), nil
 }
 
 // FromJSON converts a decoded JSON document into a property value.

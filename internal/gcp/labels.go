@@ -97,7 +97,7 @@ func ProviderDefaultLabels(p *Provider) *DefaultLabels {
 			}
 		}
 	}
-	return &DefaultLabels{Value: v.child(property.New(pm), v.path)}
+	return &DefaultLabels{Value: v.child(property.New(pm), v.path).detached()}
 }
 
 // Lookup finds a label key: first in the resource's own labels, then in the

@@ -26,6 +26,8 @@ type Resource struct {
 	Parent               string
 	Dependencies         []string
 	PropertyDependencies map[string][]string
+
+	outputs bool // Props are outputs (set by NewStack)
 }
 
 // Provider is the provider resource a resource is managed by.
@@ -37,7 +39,9 @@ type Provider struct {
 }
 
 // Root is the whole property map as a Value, the start of every read.
-func (r *Resource) Root() Value { return Value{raw: property.New(r.Props)} }
+func (r *Resource) Root() Value {
+	return Value{raw: property.New(r.Props), origin: &origin{typ: r.Type, outputs: r.outputs}}
+}
 
 // Get reads a top-level property.
 func (r *Resource) Get(key string) Value { return r.Root().Get(key) }
@@ -50,7 +54,7 @@ func (p *Provider) Root() Value {
 	if p == nil {
 		return Value{}
 	}
-	return Value{raw: property.New(p.Props)}
+	return Value{raw: property.New(p.Props), origin: &origin{typ: ProviderType}}
 }
 
 // Get reads a provider input.
@@ -69,6 +73,7 @@ type Stack struct {
 func NewStack(project, stack string, resources []*Resource) *Stack {
 	s := &Stack{Project: project, StackName: stack, Resources: resources, byURN: make(map[string]*Resource, len(resources))}
 	for _, r := range resources {
+		r.outputs = true
 		s.byURN[r.URN] = r
 	}
 	return s

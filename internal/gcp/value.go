@@ -30,7 +30,21 @@ type Value struct {
 	raw    property.Value
 	path   string
 	secret bool // this value or one of its ancestors is secret
+	origin *origin
 }
+
+// origin says which resource property tree a value was read from, so a
+// conformance test can check every property the model reads against the
+// pulumi-gcp SDK. It is nil for values parsed out of JSON strings.
+type origin struct {
+	typ     string
+	outputs bool
+}
+
+// ReadHook, when set, is called for every property key read from a resource
+// or provider (type token, path, whether outputs were read). Only the
+// conformance test sets it, before any evaluation starts.
+var ReadHook func(typ, path string, outputs bool)
 
 // NewValue wraps a raw property value found at path.
 func NewValue(raw property.Value, path string) Value {
@@ -66,7 +80,14 @@ func (v Value) HasUnknown() bool { return v.raw.HasComputed() }
 func (v Value) Secret() bool { return v.secret || v.raw.Secret() }
 
 func (v Value) child(raw property.Value, path string) Value {
-	return Value{raw: raw, path: path, secret: v.Secret() || raw.Secret()}
+	return Value{raw: raw, path: path, secret: v.Secret() || raw.Secret(), origin: v.origin}
+}
+
+// detached returns the value cut off from its resource's property tree (a
+// document parsed from a JSON string).
+func (v Value) detached() Value {
+	v.origin = nil
+	return v
 }
 
 // JoinPath appends a property key to a path, quoting keys that are not plain
@@ -104,13 +125,16 @@ func plainKey(key string) bool {
 // reading into an unknown value yields an unknown one.
 func (v Value) Get(key string) Value {
 	p := JoinPath(v.path, key)
+	if ReadHook != nil && v.origin != nil {
+		ReadHook(v.origin.typ, p, v.origin.outputs)
+	}
 	switch {
 	case v.raw.IsComputed():
 		return v.child(v.raw, p)
 	case v.raw.IsMap():
 		return v.child(v.raw.AsMap().Get(key), p)
 	default:
-		return Value{path: p, secret: v.Secret()}
+		return Value{path: p, secret: v.Secret(), origin: v.origin}
 	}
 }
 
@@ -134,7 +158,7 @@ func (v Value) Index(i int) Value {
 			return v.child(a.Get(i), p)
 		}
 	}
-	return Value{path: p, secret: v.Secret()}
+	return Value{path: p, secret: v.Secret(), origin: v.origin}
 }
 
 // Items returns the elements of an array (nil for anything else).
