@@ -208,7 +208,9 @@ func (s *schema) defaults() map[string]any {
 // compile builds the schema the engine validates against:
 // {"type": "object", "properties": ..., "required": ...}, dropping anything
 // else at the top level. It's compiled as draft 7 (the engine uses
-// gojsonschema, whose keywords are those of drafts 4 to 7), asserting formats.
+// gojsonschema, whose keywords are those of drafts 4 to 7; draft 4's boolean
+// exclusiveMinimum/exclusiveMaximum make the schema invalid here), asserting
+// formats the way the engine does (see engineFormats).
 func (s *schema) compile() (*jsonschema.Schema, error) {
 	// Decode again with json.Number, which keeps the schema's numbers exact.
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(s.text)))
@@ -226,10 +228,11 @@ func (s *schema) compile() (*jsonschema.Schema, error) {
 		}
 		top["required"] = req
 	}
-	const loc = "policy-config-schema.json"
+	const loc = "mem://packconfig/policy-config-schema.json"
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
+	registerEngineFormats(c)
 	if err := c.AddResource(loc, top); err != nil {
 		return nil, err
 	}

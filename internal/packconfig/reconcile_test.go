@@ -2,6 +2,7 @@ package packconfig
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -196,5 +197,49 @@ func TestInvalidSchema(t *testing.T) {
 	for _, s := range []string{`{`, `{"properties": {"n": true}}`, `{"properties": {"n": {"type": 5}}}`} {
 		_, err := Reconcile([]PolicyDefault{{Name: "p", Level: policy.Advisory, Schema: s}})
 		assert.ErrorContains(t, err, `policy "p": invalid config schema`, s)
+	}
+}
+
+func TestFormatsFollowTheEngine(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		format string
+		value  any
+		valid  bool
+	}{
+		{"email", "Data Team <data@example.com>", true},
+		{"email", "data", false},
+		{"email", float64(5), false},
+		{"email", true, true},
+		{"date-time", "2024-01-01", true},
+		{"date-time", "2024-01-01 10:00:00", false},
+		{"time", "10:00:00", true},
+		{"uri", "gs://bucket/x", true},
+		{"uri", "bucket/x", false},
+		{"uri-template", "https://x/{a}/{b", false},
+		{"hostname", "dataflow.googleapis.com", true},
+		{"hostname", "a_b", false},
+		{"uuid", "123e4567-e89b-12d3-a456-426614174000", true},
+		{"uuid", "123E4567-E89B-12D3-A456-426614174000", false},
+		{"ipv4", "10.0.0.1", true},
+		{"ipv6", "10.0.0.1", false},
+		{"json-pointer", "/a~2", false},
+		{"relative-json-pointer", "1/a", true},
+		{"duration", "one day", true},
+		{"no-such-format", "x", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format+"/"+fmt.Sprint(tt.value), func(t *testing.T) {
+			t.Parallel()
+			defs := []PolicyDefault{{Name: "p", Level: policy.Advisory,
+				Schema: `{"properties": {"v": {"format": "` + tt.format + `"}}}`}}
+			_, err := Reconcile(defs, cfgs{"p": {Properties: props{"v": tt.value}}})
+			if tt.valid {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, "p: v: ")
+			}
+		})
 	}
 }
