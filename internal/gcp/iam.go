@@ -107,15 +107,25 @@ func Grants(r *Resource) ([]Grant, []Problem) {
 			return []Grant{g}, nil
 		}
 		var out []Grant
-		for _, b := range doc.Get("bindings").Items() {
+		var problems []Problem
+		bindings := doc.Get("bindings")
+		if !bindings.IsAbsent() && !bindings.IsArray() {
+			return nil, []Problem{{Path: bindings.Path(), Message: "policyData bindings is not a list"}}
+		}
+		for _, b := range bindings.Items() {
 			role, cond, members := b.Get("role"), b.Get("condition"), b.Get("members")
+			if !b.IsMap() || (!members.IsAbsent() && !members.IsArray()) {
+				// The API would reject it; we must not let it pass unread.
+				problems = append(problems, Problem{Path: b.Path(), Message: "policyData binding has no list of members"})
+				continue
+			}
 			for _, m := range members.Items() {
 				g := base
 				g.Role, g.Member, g.Condition = role, m, cond
 				out = append(out, g)
 			}
 		}
-		return out, nil
+		return out, problems
 	}
 	return nil, nil
 }

@@ -176,3 +176,14 @@ func TestLabelLookupWithProviderDefaults(t *testing.T) {
 	_, present, _ = sets[0].Lookup("env")
 	assert.Equal(t, gcp.Absent, present, "pipelines get no provider default labels")
 }
+
+func TestMalformedPolicyDataShapesAreProblems(t *testing.T) {
+	for _, doc := range []string{
+		`{"bindings":[{"role":"roles/owner","members":"user:a@example.com"}]}`,
+		`{"bindings":{"role":"roles/owner"}}`,
+		`{"bindings":["roles/owner"]}`,
+	} {
+		_, problems := gcp.Grants(resource("gcp:projects/iAMPolicy:IAMPolicy", map[string]property.Value{"policyData": str(doc)}))
+		assert.NotEmpty(t, problems, doc)
+	}
+}
