@@ -31,6 +31,9 @@ import (
 // SupportedVersion is the only deployment version Read accepts.
 const SupportedVersion = 3
 
+// providerTypePrefix starts the type token of every provider resource.
+const providerTypePrefix = "pulumi:providers:"
+
 // Deployment is one stack export in the pack's resource model.
 type Deployment struct {
 	// Project and Stack come from the resource URNs, preferring the root
@@ -253,6 +256,9 @@ func (p *parser) readVersion() error {
 	}
 	var v any
 	if err := p.dec.Decode(&v); err != nil {
+		if num, ok := outOfRange(err); ok {
+			return fmt.Errorf("unsupported deployment version %s: dataflow-guardrails reads version 3 exports from `pulumi stack export`", num)
+		}
 		return p.jsonErr(err)
 	}
 	n, ok := v.(float64)
@@ -332,9 +338,9 @@ func (p *parser) readResources() error {
 // add converts one resource and appends it to the deployment.
 func (p *parser) add(i int, rr *rawResource) error {
 	if rr.Delete {
-		// A replaced resource still waiting for deletion: it shares its URN
-		// with the live replacement and is not part of the stack's desired
-		// state, so the engine does not show it to policies either.
+		// An old copy of a replaced resource, still waiting for deletion:
+		// it shares its URN with its live replacement and is on its way
+		// out, so it is left out rather than checked twice.
 		return nil
 	}
 	if rr.URN == "" {
@@ -384,8 +390,8 @@ func (p *parser) add(i int, rr *rawResource) error {
 }
 
 // resolveProviders links every resource to its provider resource. A reference
-// is `<provider URN>::<provider ID>`; one that names no resource of the export
-// leaves Provider nil.
+// is `<provider URN>::<provider ID>`; one that names no provider resource of
+// the export leaves Provider nil.
 func (p *parser) resolveProviders() {
 	providers := map[string]*gcp.Provider{}
 	for i, ref := range p.refs {
@@ -399,9 +405,10 @@ func (p *parser) resolveProviders() {
 		idx, ok := p.index[urn]
 		if !ok {
 			urn = ref // a reference without an ID
-			if idx, ok = p.index[urn]; !ok {
-				continue
-			}
+			idx, ok = p.index[urn]
+		}
+		if !ok || !strings.HasPrefix(p.d.Inputs[idx].Type, providerTypePrefix) {
+			continue
 		}
 		prov, ok := providers[urn]
 		if !ok {
@@ -436,9 +443,24 @@ func parseWant(v any) ([]string, error) {
 // ---- property conversion ----
 
 // converter turns generic JSON values of an export into property values.
+//
+// property.New copies the map or slice it is given, so the converter builds
+// each level in a scratch map or slice kept per nesting depth and reused,
+// rather than allocating one to throw away for every object and array.
 type converter struct {
 	ciphertexts int
+
+	depth int
+	maps  []map[string]property.Value
+	arrs  [][]property.Value
 }
+
+// Scratch containers that grew beyond these are dropped rather than kept:
+// clearing a map costs its capacity, not its length.
+const (
+	maxScratchMap   = 64
+	maxScratchSlice = 1024
+)
 
 // props converts a resource's inputs or outputs; missing or null is empty.
 func (c *converter) props(v any, root string) (property.Map, error) {
@@ -446,7 +468,7 @@ func (c *converter) props(v any, root string) (property.Map, error) {
 	case nil:
 		return property.Map{}, nil
 	case map[string]any:
-		m, err := c.object(v)
+		pv, err := c.object(v)
 		if err != nil {
 			var ve *valueError
 			if errors.As(err, &ve) {
@@ -454,7 +476,7 @@ func (c *converter) props(v any, root string) (property.Map, error) {
 			}
 			return property.Map{}, err
 		}
-		return property.NewMap(m), nil
+		return pv.AsMap(), nil
 	default:
 		return property.Map{}, fmt.Errorf("%s is %s, not an object", root, kind(v))
 	}
@@ -474,41 +496,82 @@ func (c *converter) value(v any) (property.Value, error) {
 		}
 		return property.New(v), nil
 	case []any:
-		arr := make([]property.Value, len(v))
-		for i, e := range v {
-			pv, err := c.value(e)
-			if err != nil {
-				return property.Value{}, within(err, i)
-			}
-			arr[i] = pv
-		}
-		return property.New(arr), nil
+		return c.array(v)
 	case map[string]any:
 		if s, ok := v[sig.Key].(string); ok && s == sig.Secret {
 			return c.secret(v)
 		}
 		// Assets, archives, resource references and any other signature
 		// objects stay plain maps, signature key included.
-		m, err := c.object(v)
-		if err != nil {
-			return property.Value{}, err
-		}
-		return property.New(m), nil
+		return c.object(v)
 	default: // encoding/json produces nothing else
 		return property.Value{}, &valueError{msg: fmt.Sprintf("unsupported JSON value of type %T", v)}
 	}
 }
 
-func (c *converter) object(m map[string]any) (map[string]property.Value, error) {
-	out := make(map[string]property.Value, len(m))
+func (c *converter) array(a []any) (property.Value, error) {
+	if len(a) == 0 {
+		return property.New([]property.Value{}), nil
+	}
+	d := c.depth
+	for len(c.arrs) <= d {
+		c.arrs = append(c.arrs, nil)
+	}
+	c.depth++
+	out := c.arrs[d][:0]
+	var err error
+	for i, e := range a {
+		var pv property.Value
+		if pv, err = c.value(e); err != nil {
+			err = within(err, i)
+			break
+		}
+		out = append(out, pv)
+	}
+	c.depth--
+	var result property.Value
+	if err == nil {
+		result = property.New(out) // copies
+	}
+	clear(out)
+	if cap(out) > maxScratchSlice {
+		out = nil
+	}
+	c.arrs[d] = out[:0]
+	return result, err
+}
+
+func (c *converter) object(m map[string]any) (property.Value, error) {
+	d := c.depth
+	for len(c.maps) <= d {
+		c.maps = append(c.maps, nil)
+	}
+	out := c.maps[d]
+	if out == nil {
+		out = make(map[string]property.Value, len(m))
+	}
+	c.depth++
+	var err error
 	for k, e := range m {
-		pv, err := c.value(e)
-		if err != nil {
-			return nil, within(err, k)
+		var pv property.Value
+		if pv, err = c.value(e); err != nil {
+			err = within(err, k)
+			break
 		}
 		out[k] = pv
 	}
-	return out, nil
+	c.depth--
+	var result property.Value
+	if err == nil {
+		result = property.New(out) // copies
+	}
+	if len(out) > maxScratchMap {
+		out = nil
+	} else {
+		clear(out)
+	}
+	c.maps[d] = out
+	return result, err
 }
 
 // secret decodes `{sig.Key: sig.Secret, "plaintext": "<JSON>"}` or, with
@@ -521,6 +584,9 @@ func (c *converter) secret(m map[string]any) (property.Value, error) {
 		}
 		var inner any
 		if err := json.Unmarshal([]byte(s), &inner); err != nil {
+			if num, ok := outOfRange(err); ok {
+				return property.Value{}, &valueError{msg: "secret plaintext holds number " + num + ", which is out of range"}
+			}
 			return property.Value{}, &valueError{msg: "secret plaintext is not valid JSON: " + err.Error()}
 		}
 		pv, err := c.value(inner)
@@ -545,20 +611,28 @@ type valueError struct {
 
 func (e *valueError) Error() string { return e.at("") }
 
+// at renders the error with its path below root, spelled as gcp.JoinPath
+// and gcp.IndexPath spell paths, in time linear in the path length.
 func (e *valueError) at(root string) string {
-	path := root
+	var b strings.Builder
+	b.WriteString(root)
 	for i := len(e.segs) - 1; i >= 0; i-- {
+		var seg string
 		switch s := e.segs[i].(type) {
 		case string:
-			path = gcp.JoinPath(path, s)
+			seg = gcp.JoinPath("", s)
 		case int:
-			path = gcp.IndexPath(path, s)
+			seg = gcp.IndexPath("", s)
 		}
+		if b.Len() > 0 && !strings.HasPrefix(seg, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
 	}
-	if path == "" {
+	if b.Len() == 0 {
 		return e.msg
 	}
-	return path + ": " + e.msg
+	return b.String() + ": " + e.msg
 }
 
 func within(err error, seg any) error {
@@ -617,6 +691,9 @@ func (p *parser) resourceErr(i int, err error) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return p.jsonErr(err)
+	}
+	if num, ok := outOfRange(err); ok {
+		return fmt.Errorf("deployment.resources[%d]: %q holds number %s, which is out of range", i, te.Field, num)
 	}
 	found := jsonKind(te.Value)
 	if te.Field == "" {
@@ -695,6 +772,16 @@ func tokenKind(tok json.Token) string {
 		return fmt.Sprintf("%q", tok)
 	}
 	return kind(tok)
+}
+
+// outOfRange returns the literal of a JSON number too large for a float64,
+// which encoding/json refuses to decode.
+func outOfRange(err error) (string, bool) {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type != nil && te.Type.Kind() == reflect.Float64 {
+		return strings.CutPrefix(te.Value, "number ")
+	}
+	return "", false
 }
 
 func jsonKind(v string) string {

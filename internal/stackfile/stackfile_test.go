@@ -243,13 +243,14 @@ var readCases = []readCase{
 			res("urn:pulumi:dev::etl::gcp:storage/bucket:Bucket::noid", "gcp:storage/bucket:Bucket",
 				`"provider": "`+provURN+`"`),
 			res("urn:pulumi:dev::etl::gcp:storage/bucket:Bucket::garbage", "gcp:storage/bucket:Bucket",
-				`"provider": "not a reference"`),
+				`"provider": "`+jobURN+`::id"`),
 			res("urn:pulumi:dev::etl::pulumi:providers:random::r", "pulumi:providers:random", `"inputs": {"version": "4.0.0"}`),
 			res("urn:pulumi:dev::etl::random:index/randomId:RandomId::suffix", "random:index/randomId:RandomId",
 				`"provider": "urn:pulumi:dev::etl::pulumi:providers:random::r::`+unknown+`"`),
+			res(jobURN, "gcp:dataflow/job:Job", `"provider": "not a reference"`),
 		),
 		check: func(t *testing.T, d *Deployment) {
-			require.Len(t, d.Inputs, 7)
+			require.Len(t, d.Inputs, 8)
 			require.NotNil(t, d.Inputs[0].Provider)
 			assert.Equal(t, provURN, d.Inputs[0].Provider.URN)
 			assert.Equal(t, "europe-west1", d.Outputs[0].Provider.Get("region").Str())
@@ -257,7 +258,8 @@ var readCases = []readCase{
 			assert.Nil(t, d.Outputs[2].Provider)
 			require.NotNil(t, d.Inputs[3].Provider, "reference without an ID")
 			assert.Same(t, d.Inputs[0].Provider, d.Inputs[3].Provider)
-			assert.Nil(t, d.Inputs[4].Provider)
+			assert.Nil(t, d.Inputs[4].Provider, "references a resource that is not a provider")
+			assert.Nil(t, d.Inputs[7].Provider, "not a reference")
 			require.NotNil(t, d.Inputs[6].Provider)
 			assert.Equal(t, "pulumi:providers:random", d.Inputs[6].Provider.Type)
 			assert.Equal(t, "4.0.0", d.Inputs[6].Provider.Get("version").Str())
@@ -366,6 +368,17 @@ var readCases = []readCase{
 		check: func(t *testing.T, d *Deployment) { assert.Len(t, d.Inputs, 1) },
 	},
 	{
+		name:  "deep nesting",
+		input: export(res(jobURN, "t", `"inputs": {"a": `+strings.Repeat(`{"b": [`, 2000)+`"`+unknown+`"`+strings.Repeat(`]}`, 2000)+`}`)),
+		check: func(t *testing.T, d *Deployment) {
+			v := d.Inputs[0].Get("a")
+			for range 2000 {
+				v = v.Get("b").Index(0)
+			}
+			assert.True(t, v.IsUnknown())
+		},
+	},
+	{
 		name:  "compact single line",
 		input: `{"version":3,"deployment":{"resources":[{"urn":"` + jobURN + `","type":"gcp:dataflow/job:Job","inputs":{"a":1}}]}}`,
 		check: func(t *testing.T, d *Deployment) { assert.Equal(t, 1.0, d.Inputs[0].Get("a").Raw().AsNumber()) },
@@ -448,6 +461,11 @@ var errCases = []errCase{
 	{"want element not a string", export(res(jobURN, "t", `"want": ["a", 1]`)), "want[1] is a number, not a regular expression string"},
 	{"want bad regexp", export(res(jobURN, "t", `"want": ["(unclosed"]`)), "want[0]: error parsing regexp: missing closing ): `(unclosed`"},
 	{"want multi-line bad regexp", export(res(jobURN, "t", `"want": ["a\n("]`)), "want[0]: error parsing regexp: missing closing ): `a\\n(`"},
+	{"number out of range", export(res(jobURN, "t", `"inputs": {"a": {"b": [1, 1e400]}}`)), `deployment.resources[0]: "inputs" holds number 1e400, which is out of range`},
+	{"number out of range in a secret", export(res(jobURN, "t", `"inputs": {"p": `+secretPlain(`-1e999`)+`}`)), "inputs.p: secret plaintext holds number -1e999, which is out of range"},
+	{"version out of range", `{"version": 1e999, "deployment": {}}`, "unsupported deployment version 1e999: " + versionMsg},
+	{"bad secret deep inside", export(res(jobURN, "t", `"inputs": {"a": `+strings.Repeat("[", 3000)+secretPlain("{")+strings.Repeat("]", 3000)+`}`)),
+		"inputs.a" + strings.Repeat("[0]", 3000) + ": secret plaintext is not valid JSON"},
 	{"utf-16", "\xFF\xFE{\x00}\x00", "the export is UTF-16 encoded"},
 	{"too deep", `{"version": 3, "deployment": {"resources": [{"inputs": ` + strings.Repeat("[", 20000) + `]}]}}`, "exceeded max depth"},
 }
@@ -477,7 +495,7 @@ func TestErrorOffsets(t *testing.T) {
 		{"inside a string", "{\"urn\": \"a«\x01\"}"},
 		{"missing comma", ok + " «" + ok},
 		{"bad delimiter", ok + "«}"},
-		{"bad key", ok + `, {"urn": "x", "ty«\pe": "t"}`},
+		{"bad key", ok + `, {"urn": "x", "ty\«pe": "t"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			at := strings.Index(tc.bad, "«")
@@ -577,7 +595,7 @@ func TestReadFile(t *testing.T) {
 
 // TestLargeExport reads the benchmark's generated export and checks counts.
 func TestLargeExport(t *testing.T) {
-	data, n := generateExport(t, 2000)
+	data, n := generateExport(t, 1000)
 	d, err := Read(bytes.NewReader(data))
 	require.NoError(t, err)
 	require.Len(t, d.Inputs, n)
