@@ -135,7 +135,7 @@ func TestCheckConfigV1DowngradesAndV2Excepts(t *testing.T) {
 	assert.NotContains(t, r.stderr, `"all"`)
 
 	v2 := writeFile(t, "v2.json", `{"version": 2,
-		"policies": {"required-labels": "disabled", "dataflow-dedicated-worker-service-account": "disabled"},
+		"policies": {"all": "disabled", "no-service-account-keys": "mandatory"},
 		"exceptions": {"EXC-1": {"reason": "legacy key, rotated by 2027", "match": [
 			{"policies": ["no-service-account-keys"], "targets": ["urn:pulumi:prod::etl::gcp:serviceaccount/key:Key::ci-deployer-key"]}]}}}`)
 	r = run(t, "", "check", "--format", "json", "--policy-pack-config", v2, insecure)

@@ -1,0 +1,731 @@
+package gcp
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Cloud Logging routing type tokens.
+const (
+	LoggingProjectExclusion        = "gcp:logging/projectExclusion:ProjectExclusion"
+	LoggingFolderExclusion         = "gcp:logging/folderExclusion:FolderExclusion"
+	LoggingOrganizationExclusion   = "gcp:logging/organizationExclusion:OrganizationExclusion"
+	LoggingBillingAccountExclusion = "gcp:logging/billingAccountExclusion:BillingAccountExclusion"
+	LoggingProjectSink             = "gcp:logging/projectSink:ProjectSink"
+	LoggingFolderSink              = "gcp:logging/folderSink:FolderSink"
+	LoggingOrganizationSink        = "gcp:logging/organizationSink:OrganizationSink"
+	LoggingBillingAccountSink      = "gcp:logging/billingAccountSink:BillingAccountSink"
+	LoggingFolderSettings          = "gcp:logging/folderSettings:FolderSettings"
+	LoggingOrganizationSettings    = "gcp:logging/organizationSettings:OrganizationSettings"
+)
+
+// Logging exclusions (filter, disabled), sinks (filter, disabled,
+// exclusions[]{name, filter, disabled, description}) and settings
+// (disableDefaultSink).
+var (
+	LoggingExclusionTypes = []string{LoggingProjectExclusion, LoggingFolderExclusion, LoggingOrganizationExclusion, LoggingBillingAccountExclusion}
+	LoggingSinkTypes      = []string{LoggingProjectSink, LoggingFolderSink, LoggingOrganizationSink, LoggingBillingAccountSink}
+	LoggingSettingsTypes  = []string{LoggingFolderSettings, LoggingOrganizationSettings}
+)
+
+// LogFilterVerdict is what ClassifyLogFilter concludes about a Cloud Logging
+// filter: whether it can match Dataflow job or worker logs or Cloud Audit
+// Logs, and why.
+type LogFilterVerdict struct {
+	// CanMatch is true unless the filter provably stays away from Dataflow
+	// and audit logs.
+	CanMatch bool
+	// Reason completes a sentence about the filter ("it ..."), empty when
+	// CanMatch is false.
+	Reason string
+	// Clause is the part of the filter that names Dataflow or audit logs,
+	// as written; empty otherwise. It is filter text: do not print it when
+	// the filter is secret.
+	Clause string
+}
+
+// ClassifyLogFilter decides whether a Logging query language filter can
+// match Dataflow job or worker logs (resource type dataflow_step, log names
+// and services dataflow.googleapis.com / datapipelines.googleapis.com) or
+// Cloud Audit Logs (cloudaudit.googleapis.com log names).
+//
+// A filter cannot match them only when
+//   - its top level (the AND of its conjuncts; juxtaposition is an implicit
+//     AND) has a positive clause that restricts it to resource types, log
+//     names or services that are neither Dataflow nor audit logs:
+//     `resource.type = "gce_instance"`, `resource.type:"gce"`,
+//     `resource.type = ("a" OR "b")`, `logName = "projects/p/logs/foo"`,
+//     `logName:"logs/foo"`, `log_id("foo")`,
+//     `protoPayload.serviceName = "storage.googleapis.com"`, or an OR whose
+//     every branch is such a clause; and
+//   - no positive clause anywhere names Dataflow or audit logs (an exclusion
+//     such as `resource.type="gce_instance" logName:"cloudaudit.googleapis.com"`
+//     still drops audit logs).
+//
+// Everything else can match them: an empty filter, a severity-only or
+// sampling-only filter, negations (NOT, `-`, `!=`, `!~`), regular
+// expressions, OR with any unrestricted branch, and filters the parser
+// cannot read (fail closed). The Logging query language gives OR a higher
+// precedence than AND, and NOT the highest.
+func ClassifyLogFilter(filter string) LogFilterVerdict {
+	if strings.TrimSpace(stripLogComments(filter)) == "" {
+		return LogFilterVerdict{CanMatch: true, Reason: "is empty, so it matches every log entry"}
+	}
+	root, err := parseLogFilter(filter)
+	if err != nil {
+		return LogFilterVerdict{CanMatch: true, Reason: "cannot be parsed, so the pack cannot rule out that it matches Dataflow or audit logs"}
+	}
+	if n := root.namesDangerous(true); n != nil {
+		return LogFilterVerdict{CanMatch: true, Reason: "names Dataflow or Cloud Audit Logs", Clause: strings.TrimSpace(filter[n.start:n.end])}
+	}
+	if !root.restricts() {
+		return LogFilterVerdict{CanMatch: true, Reason: "has no top-level AND-ed clause restricting it to resource types, " +
+			"log names or services other than Dataflow and Cloud Audit Logs"}
+	}
+	return LogFilterVerdict{}
+}
+
+// The strings that identify Dataflow and audit logs.
+var (
+	dataflowServices = []string{"dataflow.googleapis.com", "datapipelines.googleapis.com"}
+	auditService     = "cloudaudit.googleapis.com"
+	// dangerousTokens name Dataflow or audit logs wherever they appear.
+	dangerousTokens = []string{"dataflow.googleapis.com", "datapipelines.googleapis.com", "cloudaudit.googleapis.com", "dataflow_step", "audited_resource"}
+	// dangerousLogIDs are the log IDs Dataflow and Cloud Audit Logs write,
+	// decoded; a `logName:` substring without a `logs/` anchor is judged
+	// against them.
+	dangerousLogIDs = []string{
+		"cloudaudit.googleapis.com/activity", "cloudaudit.googleapis.com/data_access",
+		"cloudaudit.googleapis.com/system_event", "cloudaudit.googleapis.com/policy",
+		"dataflow.googleapis.com/job-message", "dataflow.googleapis.com/worker",
+		"dataflow.googleapis.com/worker-startup", "dataflow.googleapis.com/harness",
+		"dataflow.googleapis.com/harness-startup", "dataflow.googleapis.com/shuffler",
+		"dataflow.googleapis.com/shuffler-startup", "dataflow.googleapis.com/docker",
+		"dataflow.googleapis.com/kubelet", "dataflow.googleapis.com/system",
+		"dataflow.googleapis.com/agent", "dataflow.googleapis.com/provision",
+		"dataflow.googleapis.com/vm-health", "dataflow.googleapis.com/vm-monitor",
+		"dataflow.googleapis.com/resource", "dataflow.googleapis.com/insights",
+	}
+	dangerousLogPrefixes = []string{"cloudaudit.googleapis.com/", "dataflow.googleapis.com/", "datapipelines.googleapis.com/"}
+	dangerousTypes       = []string{"dataflow_step", "audited_resource"}
+)
+
+// restricting field names, canonical (lower case, no underscores).
+const (
+	fieldResourceType = "resource.type"
+	fieldLogName      = "logname"
+	fieldServiceName  = "protopayload.servicename"
+)
+
+func canonicalField(f string) string {
+	return strings.ReplaceAll(strings.ToLower(f), "_", "")
+}
+
+// normalizeLogValue lowercases (string comparisons are case-insensitive) and
+// decodes URL escapes such as %2F in log names.
+func normalizeLogValue(v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if d, err := url.PathUnescape(v); err == nil {
+		v = d
+	}
+	return v
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// substringOfAny reports whether s occurs inside one of the strings.
+func substringOfAny(s string, in []string) bool {
+	for _, x := range in {
+		if strings.Contains(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueDangerous reports whether comparing field with op against v can
+// select Dataflow or audit logs. Only `=` and `:` reach here.
+func valueDangerous(field, op, v string) bool {
+	v = normalizeLogValue(v)
+	if v == "" || v == "*" {
+		return true
+	}
+	has := op == ":"
+	switch field {
+	case fieldResourceType:
+		if strings.Contains(v, "dataflow") || containsAny(v, dangerousTypes) {
+			return true
+		}
+		return has && substringOfAny(v, dangerousTypes)
+	case fieldServiceName:
+		services := append([]string{auditService}, dataflowServices...)
+		if containsAny(v, services) {
+			return true
+		}
+		return has && substringOfAny(v, services)
+	case fieldLogName:
+		if containsAny(v, dangerousTokens) {
+			return true
+		}
+		if !has {
+			return false
+		}
+		return logNameFragmentDangerous(v)
+	}
+	return containsAny(v, dangerousTokens)
+}
+
+// logNameFragmentDangerous judges a `logName:` substring. With a `logs/`
+// anchor, what follows it is the start of a log ID; without one, the
+// fragment is compared with the known Dataflow and audit log IDs.
+func logNameFragmentDangerous(v string) bool {
+	if i := strings.Index(v, "logs/"); i >= 0 {
+		id := v[i+len("logs/"):]
+		for _, p := range dangerousLogPrefixes {
+			if strings.HasPrefix(p, id) || strings.HasPrefix(id, p) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range dangerousLogIDs {
+		if strings.Contains("logs/"+id, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// logIDDangerous judges the argument of log_id().
+func logIDDangerous(id string) bool {
+	id = normalizeLogValue(id)
+	if id == "" {
+		return true
+	}
+	for _, p := range dangerousLogPrefixes {
+		if strings.HasPrefix(id+"/", p) || strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return containsAny(id, dangerousTokens)
+}
+
+// ---- syntax tree -----------------------------------------------------------
+
+type lfKind uint8
+
+const (
+	lfAnd lfKind = iota + 1
+	lfOr
+	lfNot
+	lfCompare // field op value(s)
+	lfGlobal  // a bare value: a has-match against every field
+	lfFunc    // sample(...), log_id(...), SEARCH(...), ...
+)
+
+type lfNode struct {
+	kind     lfKind
+	children []*lfNode
+	field    string   // canonical field (lfCompare), lower-case name (lfFunc)
+	op       string   // comparison operator
+	values   []string // compared values, function arguments, global value
+	// orList is true when values came from a parenthesised list joined only
+	// by OR (or a single value); false for AND/NOT lists.
+	orList     bool
+	start, end int // byte span in the filter, for messages
+}
+
+// restricts reports whether the node confines matches to log entries that
+// are neither Dataflow nor audit logs.
+func (n *lfNode) restricts() bool {
+	switch n.kind {
+	case lfAnd:
+		for _, c := range n.children {
+			if c.restricts() {
+				return true
+			}
+		}
+		return false
+	case lfOr:
+		for _, c := range n.children {
+			if !c.restricts() {
+				return false
+			}
+		}
+		return len(n.children) > 0
+	case lfCompare:
+		switch n.field {
+		case fieldResourceType, fieldLogName, fieldServiceName:
+		default:
+			return false
+		}
+		if (n.op != "=" && n.op != ":") || !n.orList || len(n.values) == 0 {
+			return false
+		}
+		for _, v := range n.values {
+			if valueDangerous(n.field, n.op, v) {
+				return false
+			}
+		}
+		return true
+	case lfFunc:
+		return n.field == "log_id" && len(n.values) == 1 && !logIDDangerous(n.values[0])
+	}
+	return false
+}
+
+// namesDangerous returns the first clause that, taken positively, selects
+// Dataflow or audit logs by name.
+func (n *lfNode) namesDangerous(positive bool) *lfNode {
+	switch n.kind {
+	case lfAnd, lfOr:
+		for _, c := range n.children {
+			if hit := c.namesDangerous(positive); hit != nil {
+				return hit
+			}
+		}
+	case lfNot:
+		return n.children[0].namesDangerous(!positive)
+	case lfCompare:
+		pos := positive
+		if n.op == "!=" || n.op == "!~" {
+			pos = !pos
+		}
+		if !pos {
+			return nil
+		}
+		restrictingField := n.field == fieldResourceType || n.field == fieldLogName || n.field == fieldServiceName
+		for _, v := range n.values {
+			if restrictingField && (n.op == "=" || n.op == ":" || n.op == "!=") {
+				if nv := normalizeLogValue(v); nv != "" && nv != "*" && valueDangerous(n.field, n.op, v) {
+					return n
+				}
+				continue
+			}
+			if containsAny(normalizeLogValue(v), dangerousTokens) {
+				return n
+			}
+		}
+	case lfGlobal:
+		if positive && containsAny(normalizeLogValue(n.values[0]), dangerousTokens) {
+			return n
+		}
+	case lfFunc:
+		if !positive {
+			return nil
+		}
+		if n.field == "log_id" {
+			for _, v := range n.values {
+				if nv := normalizeLogValue(v); nv != "" && logIDDangerous(v) {
+					return n
+				}
+			}
+			return nil
+		}
+		for _, v := range n.values {
+			if containsAny(normalizeLogValue(v), dangerousTokens) {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
+// ---- lexer -----------------------------------------------------------------
+
+type lfTokKind uint8
+
+const (
+	tkEOF lfTokKind = iota
+	tkLParen
+	tkRParen
+	tkComma
+	tkOp
+	tkString
+	tkWord
+	tkAnd
+	tkOr
+	tkNot
+	tkMinus
+)
+
+type lfToken struct {
+	kind       lfTokKind
+	text       string // operator, word, or unquoted string
+	start, end int
+	spaceAfter bool // whitespace (or a comment) follows the token
+}
+
+// stripLogComments removes `--` comments (to the end of the line) outside
+// quoted strings, for the emptiness test.
+func stripLogComments(s string) string {
+	var b strings.Builder
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr && c == '\\' && i+1 < len(s):
+			b.WriteByte(c)
+			i++
+			b.WriteByte(s[i])
+			continue
+		case c == '"':
+			inStr = !inStr
+		case !inStr && c == '-' && i+1 < len(s) && s[i+1] == '-':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func isLogSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// isWordByte is any byte that can continue a bare word.
+func isWordByte(c byte) bool {
+	switch c {
+	case '(', ')', '"', '=', '!', '<', '>', ':', ',', '~':
+		return false
+	}
+	return !isLogSpace(c)
+}
+
+func lexLogFilter(s string) ([]lfToken, error) {
+	var toks []lfToken
+	i := 0
+	for {
+		// skip whitespace and comments
+		for i < len(s) {
+			if isLogSpace(s[i]) {
+				i++
+				continue
+			}
+			if s[i] == '-' && i+1 < len(s) && s[i+1] == '-' {
+				for i < len(s) && s[i] != '\n' {
+					i++
+				}
+				continue
+			}
+			break
+		}
+		if len(toks) > 0 {
+			toks[len(toks)-1].spaceAfter = toks[len(toks)-1].end < i
+		}
+		if i >= len(s) {
+			toks = append(toks, lfToken{kind: tkEOF, start: i, end: i})
+			return toks, nil
+		}
+		start := i
+		c := s[i]
+		switch {
+		case c == '(':
+			toks = append(toks, lfToken{kind: tkLParen, text: "(", start: i, end: i + 1})
+			i++
+		case c == ')':
+			toks = append(toks, lfToken{kind: tkRParen, text: ")", start: i, end: i + 1})
+			i++
+		case c == ',':
+			toks = append(toks, lfToken{kind: tkComma, text: ",", start: i, end: i + 1})
+			i++
+		case c == '=' || c == '!' || c == '<' || c == '>' || c == ':':
+			op := string(c)
+			if i+1 < len(s) && (s[i+1] == '=' || s[i+1] == '~') && c != ':' {
+				op += string(s[i+1])
+			}
+			switch op {
+			case "=", "!=", "<", "<=", ">", ">=", ":", "=~", "!~":
+			default:
+				return nil, fmt.Errorf("unexpected %q at %d", op, i)
+			}
+			i += len(op)
+			toks = append(toks, lfToken{kind: tkOp, text: op, start: start, end: i})
+		case c == '"':
+			str, n, err := readLogString(s[i:])
+			if err != nil {
+				return nil, err
+			}
+			i += n
+			toks = append(toks, lfToken{kind: tkString, text: str, start: start, end: i})
+		case c == '-':
+			toks = append(toks, lfToken{kind: tkMinus, text: "-", start: i, end: i + 1})
+			i++
+		default:
+			var b strings.Builder
+			for i < len(s) {
+				if isWordByte(s[i]) {
+					b.WriteByte(s[i])
+					i++
+					continue
+				}
+				// a quoted path segment: labels."k8s-pod/app"
+				if s[i] == '"' && i > start && s[i-1] == '.' {
+					str, n, err := readLogString(s[i:])
+					if err != nil {
+						return nil, err
+					}
+					b.WriteString(str)
+					i += n
+					continue
+				}
+				break
+			}
+			word := b.String()
+			kind := tkWord
+			switch word {
+			case "AND":
+				kind = tkAnd
+			case "OR":
+				kind = tkOr
+			case "NOT":
+				kind = tkNot
+			}
+			toks = append(toks, lfToken{kind: kind, text: word, start: start, end: i})
+		}
+	}
+}
+
+// readLogString reads a double-quoted string at the start of s, returning
+// its content and the bytes consumed.
+func readLogString(s string) (string, int, error) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			if i+1 < len(s) {
+				i++
+				b.WriteByte(s[i])
+			}
+		case '"':
+			return b.String(), i + 1, nil
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return "", 0, fmt.Errorf("unterminated string")
+}
+
+// ---- parser ----------------------------------------------------------------
+
+type lfParser struct {
+	toks []lfToken
+	pos  int
+}
+
+func parseLogFilter(s string) (*lfNode, error) {
+	toks, err := lexLogFilter(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &lfParser{toks: toks}
+	n, err := p.parseAnd()
+	if err != nil {
+		return nil, err
+	}
+	if p.peek().kind != tkEOF {
+		return nil, fmt.Errorf("unexpected %q at %d", p.peek().text, p.peek().start)
+	}
+	return n, nil
+}
+
+func (p *lfParser) peek() lfToken { return p.toks[p.pos] }
+
+func (p *lfParser) next() lfToken {
+	t := p.toks[p.pos]
+	if t.kind != tkEOF {
+		p.pos++
+	}
+	return t
+}
+
+func (p *lfParser) prevEnd() int {
+	if p.pos == 0 {
+		return 0
+	}
+	return p.toks[p.pos-1].end
+}
+
+// startsTerm reports whether a token can begin a term, for implicit AND.
+func startsTerm(k lfTokKind) bool {
+	switch k {
+	case tkLParen, tkString, tkWord, tkNot, tkMinus:
+		return true
+	}
+	return false
+}
+
+// parseAnd: the loosest level, explicit or implicit AND of OR-expressions.
+func (p *lfParser) parseAnd() (*lfNode, error) {
+	first, err := p.parseOr()
+	if err != nil {
+		return nil, err
+	}
+	children := []*lfNode{first}
+	for {
+		t := p.peek()
+		if t.kind == tkAnd {
+			p.next()
+		} else if !startsTerm(t.kind) {
+			break
+		}
+		c, err := p.parseOr()
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, c)
+	}
+	if len(children) == 1 {
+		return first, nil
+	}
+	return &lfNode{kind: lfAnd, children: children, start: first.start, end: p.prevEnd()}, nil
+}
+
+func (p *lfParser) parseOr() (*lfNode, error) {
+	first, err := p.parseNot()
+	if err != nil {
+		return nil, err
+	}
+	children := []*lfNode{first}
+	for p.peek().kind == tkOr {
+		p.next()
+		c, err := p.parseNot()
+		if err != nil {
+			return nil, err
+		}
+		children = append(children, c)
+	}
+	if len(children) == 1 {
+		return first, nil
+	}
+	return &lfNode{kind: lfOr, children: children, start: first.start, end: p.prevEnd()}, nil
+}
+
+func (p *lfParser) parseNot() (*lfNode, error) {
+	t := p.peek()
+	if t.kind == tkNot || t.kind == tkMinus {
+		p.next()
+		c, err := p.parseNot()
+		if err != nil {
+			return nil, err
+		}
+		return &lfNode{kind: lfNot, children: []*lfNode{c}, start: t.start, end: c.end}, nil
+	}
+	return p.parsePrimary()
+}
+
+func (p *lfParser) parsePrimary() (*lfNode, error) {
+	t := p.next()
+	switch t.kind {
+	case tkLParen:
+		n, err := p.parseAnd()
+		if err != nil {
+			return nil, err
+		}
+		if p.next().kind != tkRParen {
+			return nil, fmt.Errorf("missing )")
+		}
+		n.start, n.end = t.start, p.prevEnd()
+		return n, nil
+	case tkString:
+		return &lfNode{kind: lfGlobal, values: []string{t.text}, start: t.start, end: t.end}, nil
+	case tkWord:
+		nt := p.peek()
+		switch {
+		case nt.kind == tkOp:
+			p.next()
+			values, orList, err := p.parseValue()
+			if err != nil {
+				return nil, err
+			}
+			return &lfNode{kind: lfCompare, field: canonicalField(t.text), op: nt.text, values: values, orList: orList,
+				start: t.start, end: p.prevEnd()}, nil
+		case nt.kind == tkLParen && !t.spaceAfter:
+			p.next()
+			args, err := p.parseArgs()
+			if err != nil {
+				return nil, err
+			}
+			return &lfNode{kind: lfFunc, field: strings.ToLower(t.text), values: args, start: t.start, end: p.prevEnd()}, nil
+		}
+		return &lfNode{kind: lfGlobal, values: []string{t.text}, start: t.start, end: t.end}, nil
+	}
+	return nil, fmt.Errorf("unexpected %q at %d", t.text, t.start)
+}
+
+// parseValue reads the right side of a comparison: a string, a bare word, a
+// negative number, or a parenthesised list of values joined by OR (orList)
+// or by AND/NOT/juxtaposition.
+func (p *lfParser) parseValue() ([]string, bool, error) {
+	t := p.next()
+	switch t.kind {
+	case tkString, tkWord:
+		return []string{t.text}, true, nil
+	case tkMinus:
+		w := p.next()
+		if w.kind != tkWord {
+			return nil, false, fmt.Errorf("expected a value after -")
+		}
+		return []string{"-" + w.text}, true, nil
+	case tkLParen:
+		var values []string
+		orList := true
+		expectValue := true
+		for {
+			t := p.next()
+			switch t.kind {
+			case tkRParen:
+				if len(values) == 0 || expectValue {
+					return nil, false, fmt.Errorf("empty value list")
+				}
+				return values, orList, nil
+			case tkString, tkWord:
+				if !expectValue {
+					orList = false // juxtaposition: implicit AND
+				}
+				values = append(values, t.text)
+				expectValue = false
+			case tkOr:
+				expectValue = true
+			case tkAnd, tkNot, tkMinus:
+				orList = false
+				expectValue = true
+			default:
+				return nil, false, fmt.Errorf("unexpected %q in a value list", t.text)
+			}
+		}
+	}
+	return nil, false, fmt.Errorf("expected a value at %d", t.start)
+}
+
+// parseArgs reads function arguments up to the closing parenthesis; nested
+// parentheses are kept flat.
+func (p *lfParser) parseArgs() ([]string, error) {
+	var args []string
+	depth := 0
+	for {
+		t := p.next()
+		switch t.kind {
+		case tkEOF:
+			return nil, fmt.Errorf("missing ) in function call")
+		case tkLParen:
+			depth++
+		case tkRParen:
+			if depth == 0 {
+				return args, nil
+			}
+			depth--
+		case tkString, tkWord:
+			args = append(args, t.text)
+		}
+	}
+}

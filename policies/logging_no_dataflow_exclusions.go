@@ -1,0 +1,142 @@
+package policies
+
+import (
+	"slices"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+// LoggingNoDataflowExclusions forbids log exclusions, disabled sinks and
+// settings that would drop Dataflow job and worker logs or audit logs.
+func LoggingNoDataflowExclusions() *policy.Policy {
+	return policy.Resource(policy.Meta{
+		Name:  "logging-no-dataflow-exclusions",
+		Title: "No log exclusion or disabled sink drops Dataflow or audit logs",
+		Description: "An exclusion drops matching log entries before they are stored, a disabled sink stops routing " +
+			"them, and disableDefaultSink creates every new project's _Default sink disabled: each silently removes " +
+			"the Dataflow job and worker logs and the audit logs an investigation needs. Flagged: an enabled " +
+			"project, folder, organization or billing account exclusion, or an enabled exclusions entry of a sink " +
+			"whose own filter can match those logs, whose filter can match them; a disabled sink whose filter can " +
+			"match them (an empty sink filter matches everything); FolderSettings or OrganizationSettings with " +
+			"disableDefaultSink: true. A filter cannot match them only when a top-level AND-ed positive clause " +
+			"restricts it to resource types, log names or services that are neither Dataflow (dataflow_step, " +
+			"dataflow.googleapis.com, datapipelines.googleapis.com) nor Cloud Audit Logs (cloudaudit.googleapis.com, " +
+			"audited_resource): resource.type = \"gce_instance\" (= or :, quoted or not, or a (\"a\" OR \"b\") list), " +
+			"logName = \"projects/p/logs/foo\" or logName:\"logs/foo\", log_id(\"foo\"), protoPayload.serviceName = " +
+			"\"storage.googleapis.com\", or an OR of such clauses, and no positive clause names Dataflow or audit " +
+			"logs. Everything else can drop them: an empty filter, one naming Dataflow or audit logs, a " +
+			"severity-only or sample()-only filter, a negation (NOT, -, !=), a regular expression, an OR with an " +
+			"unrestricted branch, and a filter the pack cannot parse. Juxtaposition is an implicit AND, and OR " +
+			"binds tighter than AND, as in the Logging query language.",
+		Remediation: "Give the exclusion filter a positive clause that rules Dataflow and audit logs out, such as " +
+			"resource.type = \"gce_instance\" AND severity < WARNING, or disable or delete the exclusion; enable " +
+			"disabled sinks (or narrow their filter the same way); remove disableDefaultSink.",
+		URL:      "https://cloud.google.com/logging/docs/routing/overview",
+		Severity: policy.High,
+		Level:    policy.Mandatory,
+		Family:   "logging",
+		Types:    slices.Concat(gcp.LoggingExclusionTypes, gcp.LoggingSinkTypes, gcp.LoggingSettingsTypes),
+	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
+		switch {
+		case slices.Contains(gcp.LoggingExclusionTypes, r.Type):
+			checkExclusion(c, r.Root(), gcp.Value{}, "exclusion")
+		case slices.Contains(gcp.LoggingSinkTypes, r.Type):
+			checkSink(c, r)
+		case slices.Contains(gcp.LoggingSettingsTypes, r.Type):
+			v := r.Get("disableDefaultSink")
+			if v.IsUnknown() {
+				c.Unknown(v.Path())
+				return
+			}
+			if b, ok := v.Bool(); ok && b {
+				c.Violation(v.Path(), "is true, so the _Default sink of every new project and folder below is created disabled "+
+					"and stores none of their Dataflow job, worker or audit logs; remove disableDefaultSink or set it to false")
+			}
+		}
+	})
+}
+
+// filterReason explains a verdict, quoting the offending clause unless the
+// filter is secret.
+func filterReason(v gcp.LogFilterVerdict, filter gcp.Value) string {
+	if v.Clause != "" && !filter.Secret() {
+		return v.Reason + " (" + v.Clause + ")"
+	}
+	return v.Reason
+}
+
+// classifyFilter reads a filter: an absent filter is empty (it matches
+// everything).
+func classifyFilter(filter gcp.Value) gcp.LogFilterVerdict {
+	s, _ := filter.String()
+	return gcp.ClassifyLogFilter(s)
+}
+
+// checkExclusion judges one exclusion: an exclusion resource, or one entry of
+// a sink's exclusions. gate is the sink's filter when it is unknown: then
+// the exclusion only matters if the sink exports Dataflow or audit logs.
+func checkExclusion(c *policy.Call, e gcp.Value, gate gcp.Value, what string) {
+	filter, disabled := e.Get("filter"), e.Get("disabled")
+	if b, ok := disabled.Bool(); ok && b {
+		return
+	}
+	if filter.IsUnknown() {
+		c.Unknown(filter.Path())
+		return
+	}
+	v := classifyFilter(filter)
+	if !v.CanMatch {
+		return
+	}
+	if disabled.IsUnknown() {
+		c.Unknown(disabled.Path())
+		return
+	}
+	if gate.IsUnknown() {
+		c.Unknown(gate.Path())
+		return
+	}
+	c.Violation(filter.Path(), "%s; while this %s is enabled it can drop Dataflow job, worker or audit logs: add a positive "+
+		"clause that rules them out (such as resource.type = \"gce_instance\") or set disabled: true", filterReason(v, filter), what)
+}
+
+func checkSink(c *policy.Call, r *gcp.Resource) {
+	filter := r.Get("filter")
+	var v gcp.LogFilterVerdict
+	var gate gcp.Value
+	if filter.IsUnknown() {
+		gate = filter
+	} else {
+		v = classifyFilter(filter)
+		if !v.CanMatch {
+			return // the sink never routes Dataflow or audit logs: its state and exclusions do not matter here
+		}
+	}
+	disabled := r.Get("disabled")
+	switch {
+	case disabled.IsUnknown():
+		c.Unknown(disabled.Path())
+	case gate.IsUnknown():
+		if b, ok := disabled.Bool(); ok && b {
+			c.Unknown(gate.Path())
+		}
+	default:
+		if b, ok := disabled.Bool(); ok && b {
+			c.Violation(disabled.Path(), "is true while the sink's filter %s; the Dataflow job, worker or audit logs it matches "+
+				"are not routed: enable the sink or narrow its filter to other logs", filterReason(v, filter))
+		}
+	}
+	exclusions := r.Get("exclusions")
+	if exclusions.IsUnknown() {
+		c.Unknown(exclusions.Path())
+		return
+	}
+	for _, e := range exclusions.Items() {
+		if e.IsUnknown() {
+			c.Unknown(e.Path())
+			continue
+		}
+		checkExclusion(c, e, gate, "sink exclusion")
+	}
+}
