@@ -102,7 +102,11 @@ func TestInfoWithoutConfigureStack(t *testing.T) {
 		assert.NotEmpty(t, p.GetTags(), p.GetName())
 		assert.NotEqual(t, pulumirpc.PolicySeverity_POLICY_SEVERITY_UNSPECIFIED, p.GetSeverity(), p.GetName())
 		assert.NotEqual(t, pulumirpc.PolicyType_POLICY_TYPE_UNKNOWN, p.GetPolicyType(), p.GetName())
-		assert.Equal(t, pulumirpc.EnforcementLevel_MANDATORY, p.GetEnforcementLevel(), p.GetName())
+		want := pulumirpc.EnforcementLevel_MANDATORY
+		if pol, ok := findPolicy(p.GetName()); ok && pol.Level == policy.Advisory {
+			want = pulumirpc.EnforcementLevel_ADVISORY
+		}
+		assert.Equal(t, want, p.GetEnforcementLevel(), "the resolved default level of %s", p.GetName())
 	}
 	labels := findInfo(info, "required-labels")
 	require.NotNil(t, labels.GetConfigSchema())
@@ -113,6 +117,15 @@ func TestInfoWithoutConfigureStack(t *testing.T) {
 	// Analyze works without ConfigureStack too (`pulumi policy analyze`).
 	resp := analyze(t, srv, jobType, jobURN, map[string]property.Value{"labels": labels2()})
 	assert.Contains(t, byPolicy(resp), "dataflow-dedicated-worker-service-account")
+}
+
+func findPolicy(name string) (*policy.Policy, bool) {
+	for _, p := range policies.All() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 func labels2() property.Value { return labels("env", "prod", "team", "data") }

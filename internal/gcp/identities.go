@@ -1,0 +1,545 @@
+package gcp
+
+import (
+	"sort"
+	"strings"
+)
+
+// Type tokens of the resources the stack-wide identity views resolve.
+const (
+	ServiceAccountResource               = "gcp:serviceaccount/account:Account"
+	WorkloadIdentityPoolResource         = "gcp:iam/workloadIdentityPool:WorkloadIdentityPool"
+	WorkloadIdentityPoolProviderResource = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
+	StorageBucketResource                = "gcp:storage/bucket:Bucket"
+)
+
+// Impersonation roles that let a workload identity pool principal act as a
+// service account: holding one on an account makes the account a deployer.
+const (
+	RoleWorkloadIdentityUser = "roles/iam.workloadIdentityUser"
+	RoleTokenCreator         = "roles/iam.serviceAccountTokenCreator"
+)
+
+// TopKey returns the top-level property of a path (`members[2]` → `members`,
+// `workload.a.b` → `workload`), the key PropertyDependencies are recorded by.
+func TopKey(path string) string {
+	if strings.HasPrefix(path, "[") {
+		// A quoted top-level key: `["odd.key"].x`.
+		if end := strings.Index(path, "\"]"); end > 0 {
+			return strings.ReplaceAll(path[2:end], `\"`, `"`)
+		}
+		return path
+	}
+	if i := strings.IndexAny(path, ".["); i >= 0 {
+		return path[:i]
+	}
+	return path
+}
+
+// PropertyDeps returns the URNs the property at path of r depends on: its
+// PropertyDependencies entry, or every dependency of r when that property
+// has none recorded (a superset, so nothing is missed).
+func PropertyDeps(r *Resource, path string) []string {
+	if deps, ok := r.PropertyDependencies[TopKey(path)]; ok && len(deps) > 0 {
+		return deps
+	}
+	return r.Dependencies
+}
+
+// AccountEmail resolves the email of a gcp:serviceaccount/account:Account:
+// its `email` output, else `<accountId>@<project>.iam.gserviceaccount.com`
+// with the project from the account or its provider (how Google derives it),
+// so an account created in the same preview is still recognised.
+func AccountEmail(r *Resource) (string, bool) {
+	if r == nil || r.Type != ServiceAccountResource {
+		return "", false
+	}
+	if e, ok := r.Get("email").String(); ok && strings.Contains(e, "@") {
+		return strings.ToLower(strings.TrimSpace(e)), true
+	}
+	id, ok := r.Get("accountId").String()
+	if !ok || id == "" {
+		return "", false
+	}
+	if strings.Contains(id, "@") { // an email given as accountId is accepted too
+		return strings.ToLower(strings.TrimSpace(id)), true
+	}
+	project, ok := r.Get("project").String()
+	if !ok || project == "" {
+		project, ok = r.Provider.Get("project").String()
+	}
+	if !ok || project == "" {
+		return "", false
+	}
+	return strings.ToLower(id + "@" + project + ".iam.gserviceaccount.com"), true
+}
+
+// ResolveServiceAccount turns a known service account reference (email,
+// `serviceAccount:` member, `projects/P/serviceAccounts/EMAIL` or a numeric
+// unique ID such as `projects/-/serviceAccounts/1234`) into an email, looking
+// unique IDs up among the stack's Account resources.
+func (s *Stack) ResolveServiceAccount(ref string) (string, bool) {
+	if email, ok := ServiceAccountEmail(ref); ok {
+		return email, true
+	}
+	id := strings.TrimSpace(ref)
+	if i := strings.LastIndex(id, "/"); i >= 0 {
+		id = id[i+1:]
+	}
+	if id == "" {
+		return "", false
+	}
+	for _, a := range s.OfType(ServiceAccountResource) {
+		if u, ok := a.Get("uniqueId").String(); ok && u == id {
+			return AccountEmail(a)
+		}
+	}
+	return "", false
+}
+
+// Identity is one member of an IdentitySet.
+type Identity struct {
+	// Email is the lowercased service account email, "" when the account is
+	// known only as an Account resource whose email is not known yet, or for
+	// a workload identity pool principal.
+	Email string
+	// Principal is set for a workload identity pool principal.
+	Principal bool
+	// Certain is false when the account only may belong to the set (the
+	// grant that would make it a member is not known yet).
+	Certain bool
+	// Secret is set when the email was read from a secret value anywhere, so
+	// messages must not print it.
+	Secret bool
+	// Sources names the resources that made it a member (jobs, grants).
+	Sources []string
+}
+
+func (id *Identity) addSource(name string) {
+	for _, s := range id.Sources {
+		if s == name {
+			return
+		}
+	}
+	id.Sources = append(id.Sources, name)
+	sort.Strings(id.Sources)
+}
+
+// MemberMatch is whether a grant's member belongs to an IdentitySet.
+type MemberMatch uint8
+
+const (
+	NotMember   MemberMatch = iota // known not to be in the set
+	IsMember                       // certainly in the set
+	MaybeMember                    // undecidable until some value is known
+)
+
+// IdentitySet is a set of service accounts (and, for deployers, workload
+// identity pool principals) a stack policy checks the grants of.
+type IdentitySet struct {
+	stack    *Stack
+	emails   map[string]*Identity
+	accounts map[string]*Identity // Account URN -> identity
+	// Open is set when some identity could not be resolved at all (an
+	// unknown email that depends on no Account of the stack): any service
+	// account may then belong to the set.
+	Open bool
+	// PoolPrincipals makes every workload identity pool principal
+	// (principal:// or principalSet:// of a workloadIdentityPools pool) a
+	// member.
+	PoolPrincipals bool
+	// unattached is set when some email names no Account of the stack, so an
+	// Account whose email is not known yet could be it.
+	unattached bool
+	// opaque is set when some Account of the set has no known email, so a
+	// known service account member could be it.
+	opaque bool
+}
+
+func newIdentitySet(s *Stack) *IdentitySet {
+	return &IdentitySet{stack: s, emails: map[string]*Identity{}, accounts: map[string]*Identity{}}
+}
+
+// Empty reports whether the set can match nothing.
+func (set *IdentitySet) Empty() bool {
+	return len(set.emails) == 0 && len(set.accounts) == 0 && !set.Open && !set.PoolPrincipals
+}
+
+// Emails lists the known emails of the set, sorted.
+func (set *IdentitySet) Emails() []string {
+	out := make([]string, 0, len(set.emails))
+	for e := range set.emails {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup returns the identity of an email (any case, `serviceAccount:`
+// prefix accepted).
+func (set *IdentitySet) Lookup(email string) (*Identity, bool) {
+	e, ok := ServiceAccountEmail(email)
+	if !ok {
+		return nil, false
+	}
+	id, ok := set.emails[e]
+	return id, ok
+}
+
+// AccountURNs lists the Account resources known to be in the set.
+func (set *IdentitySet) AccountURNs() []string {
+	out := make([]string, 0, len(set.accounts))
+	for u := range set.accounts {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// addEmail adds an email; a certain addition upgrades an uncertain one.
+func (set *IdentitySet) addEmail(email string, secret, certain bool, source string) *Identity {
+	id := set.emails[email]
+	if id == nil {
+		id = &Identity{Email: email}
+		set.emails[email] = id
+	}
+	id.Certain = id.Certain || certain
+	id.Secret = id.Secret || secret
+	id.addSource(source)
+	return id
+}
+
+// addAccount adds an Account resource, with its email when it resolves.
+func (set *IdentitySet) addAccount(acct *Resource, certain bool, source string) {
+	id := set.accounts[acct.URN]
+	if email, ok := AccountEmail(acct); ok {
+		id = set.addEmail(email, acct.Get("email").Secret(), certain, source)
+	} else if id == nil {
+		id = &Identity{}
+		set.opaque = true
+	}
+	id.Certain = id.Certain || certain
+	id.addSource(source)
+	set.accounts[acct.URN] = id
+}
+
+// addUnresolved records an identity whose value at path of r is unknown: the
+// Accounts that value depends on are the identity; without any, the set is
+// open.
+func (set *IdentitySet) addUnresolved(r *Resource, path string, certain bool) {
+	found := false
+	for _, urn := range PropertyDeps(r, path) {
+		if dep, ok := set.stack.Lookup(urn); ok && dep.Type == ServiceAccountResource {
+			set.addAccount(dep, certain, r.Name)
+			found = true
+		}
+	}
+	if !found {
+		set.Open = true
+	}
+}
+
+// addRef adds a service account reference value read at path of r.
+func (set *IdentitySet) addRef(r *Resource, ref Value, certain bool) {
+	switch ref.State() {
+	case Unknown:
+		set.addUnresolved(r, ref.Path(), certain)
+	case Set:
+		s, _ := ref.String()
+		// A known reference that names no account we can resolve (a unique ID
+		// of an account outside the stack) is left out: it can never match a
+		// member, as members name accounts by email.
+		if email, ok := set.stack.ResolveServiceAccount(s); ok {
+			set.addEmail(email, ref.Secret(), certain, r.Name)
+		}
+	}
+}
+
+// link attaches the stack's Account resources to the emails of the set, so
+// a member that depends on such an account is recognised while its email is
+// still unknown.
+func (set *IdentitySet) link() {
+	attached := map[string]bool{}
+	for _, a := range set.stack.OfType(ServiceAccountResource) {
+		email, ok := AccountEmail(a)
+		if !ok {
+			continue
+		}
+		if id, in := set.emails[email]; in {
+			set.accounts[a.URN] = id
+			attached[email] = true
+		}
+	}
+	for e := range set.emails {
+		if !attached[e] {
+			set.unattached = true
+		}
+	}
+}
+
+// Match decides whether a grant member (read from r) belongs to the set and
+// returns its identity when it does. A known member is matched by email
+// (case-insensitively) or as a workload identity pool principal. An unknown
+// member may belong to the set when it depends on one of the set's Accounts
+// (or, with PoolPrincipals, on a workload identity pool), when the set is
+// open, when it has no recorded dependency to judge by, or when it depends
+// on an Account whose email is not known while some email of the set names
+// no Account of the stack; otherwise it does not.
+func (set *IdentitySet) Match(r *Resource, member Value) (MemberMatch, *Identity) {
+	if set.Empty() {
+		return NotMember, nil
+	}
+	if member.HasUnknown() {
+		return set.matchUnknown(r, member.Path()), nil
+	}
+	raw, ok := member.String()
+	if !ok {
+		return NotMember, nil
+	}
+	m := ParseMember(raw)
+	switch m.Kind {
+	case MemberServiceAccount:
+		if id, in := set.emails[m.Email]; in {
+			if id.Certain {
+				return IsMember, id
+			}
+			return MaybeMember, id
+		}
+		if set.Open || set.opaque {
+			return MaybeMember, nil
+		}
+	case MemberPrincipal, MemberPrincipalSet:
+		if set.PoolPrincipals && IsWorkloadPoolPrincipal(m) {
+			return IsMember, &Identity{Principal: true, Certain: true, Secret: member.Secret()}
+		}
+	}
+	return NotMember, nil
+}
+
+func (set *IdentitySet) matchUnknown(r *Resource, path string) MemberMatch {
+	deps := PropertyDeps(r, path)
+	if set.Open || len(deps) == 0 {
+		return MaybeMember
+	}
+	for _, urn := range deps {
+		if _, in := set.accounts[urn]; in {
+			return MaybeMember
+		}
+		dep, ok := set.stack.Lookup(urn)
+		if !ok {
+			continue
+		}
+		switch dep.Type {
+		case WorkloadIdentityPoolResource, WorkloadIdentityPoolProviderResource:
+			if set.PoolPrincipals {
+				return MaybeMember
+			}
+		case ServiceAccountResource:
+			if _, known := AccountEmail(dep); !known && set.unattached {
+				return MaybeMember
+			}
+		}
+	}
+	return NotMember
+}
+
+// IsWorkloadPoolPrincipal reports whether a parsed member is a principal or
+// principal set of a workload identity pool (workloads such as CI), as
+// opposed to a workforce pool (people).
+func IsWorkloadPoolPrincipal(m Member) bool {
+	return (m.Kind == MemberPrincipal || m.Kind == MemberPrincipalSet) && m.Pool != nil && !m.Pool.Workforce
+}
+
+// WorkerIdentities returns the Dataflow worker service accounts of a stack:
+// the serviceAccountEmail of every Job, FlexTemplateJob and Pipeline workload
+// environment (never a Pipeline's schedulerServiceAccountEmail). An unknown
+// email stands for the Accounts it depends on, or opens the set when it
+// depends on none. A job without an email runs as the Compute Engine default
+// account, whose address the stack does not know; it adds nothing.
+func WorkerIdentities(s *Stack) *IdentitySet {
+	set := newIdentitySet(s)
+	for _, r := range s.OfType(DataflowTypes...) {
+		for _, env := range WorkerEnvs(r) {
+			if env.IsUnknown() {
+				set.addUnresolved(r, env.Path(), true)
+				continue
+			}
+			set.addRef(r, env.Get("serviceAccountEmail"), true)
+		}
+	}
+	set.link()
+	return set
+}
+
+// DeployerIdentities returns the deployer identities of a stack: every
+// workload identity pool principal, and every service account on which such
+// a principal holds roles/iam.workloadIdentityUser or
+// roles/iam.serviceAccountTokenCreator (a grant at service account scope).
+// An account is only possibly a deployer when that grant is not known yet:
+// its role is unknown, or its member is unknown and does not depend on a
+// workload identity pool of the stack.
+func DeployerIdentities(s *Stack) *IdentitySet {
+	set := newIdentitySet(s)
+	set.PoolPrincipals = true
+	for _, r := range s.OfType(GrantTypes()...) {
+		grants, _ := Grants(r)
+		for _, g := range grants {
+			if g.Scope != ScopeServiceAccount {
+				continue
+			}
+			certain, maybe := impersonationGrant(s, r, g)
+			if !certain && !maybe {
+				continue
+			}
+			set.addRef(r, g.Target["serviceAccountId"], certain)
+		}
+	}
+	set.link()
+	return set
+}
+
+// IsImpersonationMechanism reports whether g is a grant that makes a
+// deployer: a workload identity pool principal (known, or an unknown member
+// that depends on a workload identity pool of the stack) given
+// roles/iam.workloadIdentityUser or roles/iam.serviceAccountTokenCreator on a
+// service account.
+func IsImpersonationMechanism(s *Stack, r *Resource, g Grant) bool {
+	certain, _ := impersonationGrant(s, r, g)
+	return certain
+}
+
+// impersonationGrant says whether g certainly or possibly lets a workload
+// identity pool principal impersonate the service account it is on.
+func impersonationGrant(s *Stack, r *Resource, g Grant) (certain, maybe bool) {
+	if g.Scope != ScopeServiceAccount {
+		return false, false
+	}
+	roleKnown, impersonation := false, false
+	if role, ok := g.RoleName(); ok {
+		roleKnown = true
+		impersonation = role == RoleWorkloadIdentityUser || role == RoleTokenCreator
+	} else if !g.Role.IsUnknown() {
+		return false, false
+	}
+	if roleKnown && !impersonation {
+		return false, false
+	}
+	pool, poolUnknown := false, false
+	if g.Member.HasUnknown() {
+		poolUnknown = true
+		pool = dependsOnWorkloadPool(s, r, g.Member.Path())
+	} else if raw, ok := g.Member.String(); ok {
+		pool = IsWorkloadPoolPrincipal(ParseMember(raw))
+	}
+	switch {
+	case roleKnown && pool:
+		return true, false
+	case roleKnown && poolUnknown:
+		return false, true // a computed member with no pool to show for it
+	case !roleKnown && pool:
+		return false, true // a pool principal with a role not known yet
+	}
+	return false, false
+}
+
+// dependsOnWorkloadPool reports whether the value at path of r depends on a
+// workload identity pool or pool provider of the stack.
+func dependsOnWorkloadPool(s *Stack, r *Resource, path string) bool {
+	for _, urn := range PropertyDeps(r, path) {
+		if dep, ok := s.Lookup(urn); ok &&
+			(dep.Type == WorkloadIdentityPoolResource || dep.Type == WorkloadIdentityPoolProviderResource) {
+			return true
+		}
+	}
+	return false
+}
+
+// GCSLocation is one Cloud Storage location a Dataflow job names.
+type GCSLocation struct {
+	// Value is the property as read: its path, secrecy and unknown state.
+	Value Value
+	// Bucket is the bucket name of a known gs:// URL (lowercased), "" when
+	// the value is unknown or not a gs:// URL.
+	Bucket string
+}
+
+// gcsLocationPaths are the gs:// location properties of each Dataflow type,
+// from the pulumi-gcp v9.6.0 args structs.
+var gcsLocationPaths = map[string][][]string{
+	DataflowJob:             {{"tempGcsLocation"}, {"templateGcsPath"}},
+	DataflowFlexTemplateJob: {{"containerSpecGcsPath"}, {"stagingLocation"}, {"tempLocation"}},
+	DataflowPipeline: {
+		{"workload", "dataflowFlexTemplateRequest", "launchParameter", "containerSpecGcsPath"},
+		{"workload", "dataflowFlexTemplateRequest", "launchParameter", "environment", "tempLocation"},
+		{"workload", "dataflowLaunchTemplateRequest", "gcsPath"},
+		{"workload", "dataflowLaunchTemplateRequest", "launchParameters", "environment", "tempLocation"},
+	},
+}
+
+// GCSLocationProperties lists the location paths read for a Dataflow type
+// token (dotted), for conformance tests.
+func GCSLocationProperties(token string) []string {
+	var out []string
+	for _, p := range gcsLocationPaths[token] {
+		out = append(out, strings.Join(p, "."))
+	}
+	return out
+}
+
+// JobGCSLocations returns the gs:// locations of a Dataflow resource that are
+// set or unknown. An unknown Pipeline workload yields one unknown location.
+func JobGCSLocations(r *Resource) []GCSLocation {
+	var out []GCSLocation
+	if r.Type == DataflowPipeline && r.Get("workload").IsUnknown() {
+		return []GCSLocation{{Value: r.Get("workload")}}
+	}
+	for _, p := range gcsLocationPaths[r.Type] {
+		v := r.At(p...)
+		switch v.State() {
+		case Unknown:
+			out = append(out, GCSLocation{Value: v})
+		case Set:
+			s, _ := v.String()
+			bucket, _ := GCSBucketName(s)
+			out = append(out, GCSLocation{Value: v, Bucket: bucket})
+		}
+	}
+	return out
+}
+
+// GCSBucketName returns the bucket of a `gs://bucket/path` URL, lowercased.
+func GCSBucketName(url string) (string, bool) {
+	s := strings.TrimSpace(url)
+	if len(s) < 5 || !strings.EqualFold(s[:5], "gs://") {
+		return "", false
+	}
+	bucket, _, _ := strings.Cut(s[5:], "/")
+	if bucket == "" {
+		return "", false
+	}
+	return strings.ToLower(bucket), true
+}
+
+// StackBuckets indexes the stack's Cloud Storage buckets by their `name`
+// output (lowercased); buckets whose name is not known yet are listed apart.
+func StackBuckets(s *Stack) (byName map[string][]*Resource, unnamed []*Resource) {
+	byName = map[string][]*Resource{}
+	for _, b := range s.OfType(StorageBucketResource) {
+		name := b.Get("name")
+		if n, ok := name.String(); ok && n != "" {
+			key := strings.ToLower(n)
+			byName[key] = append(byName[key], b)
+		} else if name.IsUnknown() {
+			unnamed = append(unnamed, b)
+		}
+	}
+	return byName, unnamed
+}
+
+// IdentityPropertiesRead lists, per type token, the top-level properties the
+// identity views read, for conformance tests. On an Account, `email` and
+// `uniqueId` are outputs (the AccountState struct), the others are args.
+var IdentityPropertiesRead = map[string][]string{
+	ServiceAccountResource: {"accountId", "email", "project", "uniqueId"},
+	StorageBucketResource:  {"name"},
+}
