@@ -61,8 +61,13 @@ func describe(f policy.Finding) string {
 }
 
 func TestFixtures(t *testing.T) {
+	// Paths inside fixtures (credential files) are relative to the repository
+	// root, as when a fixture is replayed with `go run . check <file>`.
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	t.Chdir(root)
 	for _, p := range policies.All() {
-		dir := filepath.Join(testdata, p.Name)
+		dir := filepath.Join(root, "testdata", p.Name)
 		for _, name := range fixtureFiles(t, dir) {
 			t.Run(p.Name+"/"+name, func(t *testing.T) {
 				pack, err := policies.NewPack("0.0.0-test", "test")

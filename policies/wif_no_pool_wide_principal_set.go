@@ -1,0 +1,59 @@
+package policies
+
+import (
+	"strings"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+// WIFNoPoolWidePrincipalSet forbids grants to every identity of a workload
+// or workforce pool, or to a wildcard attribute value.
+func WIFNoPoolWidePrincipalSet() *policy.Policy {
+	return policy.Resource(policy.Meta{
+		Name:  "wif-no-pool-wide-principal-set",
+		Title: "No grant covers a whole identity pool",
+		Description: "principalSet://.../workloadIdentityPools/POOL/* (or .../workforcePools/POOL/*) is every identity " +
+			"the pool's providers accept, today and after any provider is added or its condition loosened: a " +
+			"grant to it (typically roles/iam.workloadIdentityUser on a deployer service account) lets any " +
+			"repository or user the pool admits act with that role. A `*` in the selector (a group or " +
+			"attribute value) is the same mistake: IAM does not expand wildcards, so it is either dead or " +
+			"intended to be broad. Every grant is checked: IAM members, bindings and policyData at every scope " +
+			"and BigQuery dataset accesses, conditions included (a condition never exempts a grant).",
+		Remediation: "Grant to the narrowest principal set: principalSet://.../workloadIdentityPools/POOL/" +
+			"attribute.repository_id/ID (after mapping attribute.repository_id = assertion.repository_id), " +
+			"or principal://.../subject/SUBJECT for one identity, and keep the provider's attributeCondition " +
+			"pinned to your owner.",
+		URL:      "https://cloud.google.com/iam/docs/best-practices-for-using-workload-identity-federation",
+		Severity: policy.High,
+		Level:    policy.Mandatory,
+		Family:   "oidc-federation",
+		Types:    gcp.GrantTypes(),
+	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
+		grants, problems := gcp.Grants(r)
+		for _, p := range problems {
+			c.Violation(p.Path, "%s, so its grants cannot be checked for pool-wide principal sets; fix it", p.Message)
+		}
+		for _, g := range grants {
+			if g.Member.HasUnknown() {
+				c.Unknown(g.Member.Path())
+				continue
+			}
+			m, ok := g.ParsedMember()
+			if !ok || m.Kind != gcp.MemberPrincipalSet || m.Pool == nil {
+				continue
+			}
+			pool := "workload identity pool"
+			if m.Pool.Workforce {
+				pool = "workforce pool"
+			}
+			role := g.Role.Display()
+			switch sel := m.Pool.Selector; {
+			case sel == "*" || strings.Contains(m.Pool.PoolID, "*"):
+				c.Violation(g.Member.Path(), "grants %s to every identity of a %s (%s); grant to a principalSet of one attribute value, such as attribute.repository_id/ID, or to a single principal", role, pool, g.Member.Display())
+			case strings.Contains(sel, "*"):
+				c.Violation(g.Member.Path(), "grants %s to %s, whose group or attribute value contains `*`; name one exact value instead of a wildcard", role, g.Member.Display())
+			}
+		}
+	})
+}

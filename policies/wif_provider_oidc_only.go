@@ -1,0 +1,116 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+)
+
+type wifOIDCOnlyConfig struct {
+	AllowedProtocols []string `json:"allowedProtocols"`
+	AllowedIssuers   []string `json:"allowedIssuers"`
+	issuers          []string // normalised
+}
+
+// Validate normalises the issuer allowlist once per configuration.
+func (c *wifOIDCOnlyConfig) Validate() error {
+	c.issuers = nil
+	for _, iss := range c.AllowedIssuers {
+		parsed, ok := gcp.ParseIssuer(iss)
+		if !ok {
+			return fmt.Errorf("allowedIssuers: %q is not an absolute URL", iss)
+		}
+		c.issuers = append(c.issuers, parsed.Normalized)
+	}
+	for _, p := range c.AllowedProtocols {
+		if !slices.Contains(gcp.WIFProtocols, strings.ToLower(p)) {
+			return fmt.Errorf("allowedProtocols: %q is not one of %s", p, strings.Join(gcp.WIFProtocols, ", "))
+		}
+	}
+	return nil
+}
+
+func (c *wifOIDCOnlyConfig) protocolAllowed(p string) bool {
+	for _, a := range c.AllowedProtocols {
+		if strings.EqualFold(a, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// WIFProviderOIDCOnly requires workload identity pool providers to federate
+// over OIDC with an allowlisted https issuer.
+func WIFProviderOIDCOnly() *policy.Policy {
+	return policy.Resource(policy.Meta{
+		Name:  "wif-provider-oidc-only",
+		Title: "Workload identity pool providers trust only approved OIDC issuers",
+		Description: "A workload identity pool provider decides whose tokens can be exchanged for Google credentials. " +
+			"Deployment pipelines (GitHub Actions, GitLab CI, Pulumi Deployments) present OIDC tokens; an AWS, " +
+			"SAML or X.509 provider, or an OIDC provider for any other issuer, opens the pool to another identity " +
+			"system and must be a deliberate choice (allowedProtocols, allowedIssuers). The issuer must be https " +
+			"and is compared with the allowlist exactly, after removing a trailing slash, with scheme and host " +
+			"case-insensitive. This mirrors the iam.workloadIdentityPoolProviders organization policy constraint.",
+		Remediation: "Use an oidc block whose issuerUri is an approved issuer (for GitHub Actions " +
+			"https://token.actions.githubusercontent.com), remove aws, saml and x509 blocks, or add the issuer " +
+			"or protocol to this policy's configuration after review.",
+		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines",
+		Severity: policy.High,
+		Level:    policy.Mandatory,
+		Family:   "oidc-federation",
+		Types:    []string{gcp.WorkloadIdentityPoolProvider},
+		ConfigSchema: `{"type":"object","properties":{
+			"allowedProtocols":{"type":"array","items":{"type":"string","enum":["oidc","aws","saml","x509"]},"default":["oidc"],
+				"description":"Identity provider protocols a pool provider may use."},
+			"allowedIssuers":{"type":"array","items":{"type":"string","minLength":1},
+				"default":["https://token.actions.githubusercontent.com","https://gitlab.com","https://api.pulumi.com/oidc"],
+				"description":"OIDC issuer URIs a pool provider may trust (compared after removing a trailing slash; scheme and host case-insensitive)."}}}`,
+	}, func(c *policy.Call, r *gcp.Resource, cfg *wifOIDCOnlyConfig) {
+		present, unknown := 0, false
+		for _, proto := range gcp.WIFProtocols {
+			v := r.Get(proto)
+			switch v.State() {
+			case gcp.Unknown:
+				unknown = true
+				c.Unknown(v.Path())
+				continue
+			case gcp.Absent:
+				continue
+			}
+			present++
+			if !cfg.protocolAllowed(proto) {
+				c.Violation(v.Path(), "configures %s federation, which allowedProtocols does not allow; federate deployment pipelines over OIDC with an approved issuer", proto)
+			}
+		}
+		if present == 0 && !unknown {
+			c.Violation("", "configures no identity provider (oidc, aws, saml or x509); add an oidc block with an approved issuerUri")
+			return
+		}
+		oidc := r.Get("oidc")
+		if !oidc.IsSet() {
+			return
+		}
+		issuer := oidc.Get("issuerUri")
+		switch issuer.State() {
+		case gcp.Unknown:
+			c.Unknown(issuer.Path())
+			return
+		case gcp.Absent:
+			c.Violation(issuer.Path(), "is not set; set it to an approved issuer such as https://token.actions.githubusercontent.com")
+			return
+		}
+		s, _ := issuer.String()
+		parsed, ok := gcp.ParseIssuer(s)
+		switch {
+		case !ok:
+			c.Violation(issuer.Path(), "%s is not an absolute URL; set it to an approved https issuer", issuer.Display())
+		case parsed.Scheme != "https":
+			c.Violation(issuer.Path(), "%s is not https; tokens must come from an approved https issuer", issuer.Display())
+		case !slices.Contains(cfg.issuers, parsed.Normalized):
+			c.Violation(issuer.Path(), "%s is not in allowedIssuers; trust only approved issuers (%s), or add this one to the policy configuration after review", issuer.Display(), strings.Join(cfg.AllowedIssuers, ", "))
+		}
+	})
+}
