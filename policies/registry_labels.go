@@ -4,5 +4,8 @@ import "github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 
 // labelPolicies returns the label format and stack label propagation.
 func labelPolicies() []*policy.Policy {
-	return []*policy.Policy{}
+	return []*policy.Policy{
+		LabelsValidFormat(),
+		PropagateStackLabels(),
+	}
 }

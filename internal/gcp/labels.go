@@ -52,12 +52,14 @@ func Labels(r *Resource) []LabelSet {
 	case r.Type == ContainerCluster:
 		return []LabelSet{{Own: r.Get("resourceLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
 	case r.Type == SQLInstance:
-		return []LabelSet{{Own: r.At("settings", "userLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+		// settings.userLabels and the monitoring userLabels get no provider
+		// defaults: pulumi-gcp v9.6.0 gives these types no effectiveLabels.
+		return []LabelSet{{Own: r.At("settings", "userLabels")}}
 	case r.Type == DataflowJob || r.Type == DataflowFlexTemplateJob || HasLabels(r.Type):
 		return []LabelSet{{Own: r.Get("labels"), Defaults: ProviderDefaultLabels(r.Provider)}}
 	}
 	if _, ok := userLabelTypes[r.Type]; ok {
-		return []LabelSet{{Own: r.Get("userLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+		return []LabelSet{{Own: r.Get("userLabels")}}
 	}
 	return nil
 }

@@ -155,7 +155,7 @@ func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]
 }
 
 // describeRemediation turns a remediation `check` cannot apply into advisory
-// findings naming each top-level input it would change.
+// findings, one per input it would add, change or remove.
 func (p *Pack) describeRemediation(pol *Policy, cfg any, call *Call, r *gcp.Resource) []Finding {
 	var next property.Map
 	var changed bool
@@ -163,16 +163,50 @@ func (p *Pack) describeRemediation(pol *Policy, cfg any, call *Call, r *gcp.Reso
 	if len(found) > 0 || !changed {
 		return found
 	}
-	diff := r.Props.Diff(next)
-	if diff == nil {
-		return nil
-	}
 	var out []Finding
-	for _, key := range diff.Keys() {
-		out = append(out, p.finding(pol, Advisory, Violation, r.URN, r.Type, key,
-			fmt.Sprintf("remediation would set %s: %s", key, pol.Remediation)))
-	}
+	describeObjectDiff(r.Props.Diff(next), "", func(path, what string) {
+		out = append(out, p.finding(pol, Advisory, Violation, r.URN, r.Type, path, "remediation would "+what))
+	})
 	return out
+}
+
+// describeObjectDiff walks a diff down to the changed leaves. A secret side
+// is never looked into: it is named, not shown.
+func describeObjectDiff(d *property.ObjectDiff, path string, emit func(path, what string)) {
+	if d == nil {
+		return
+	}
+	for _, key := range d.ChangedKeys() {
+		at := gcp.JoinPath(path, key)
+		switch {
+		case d.Added(key):
+			describeAdded(d.Adds[key], at, emit)
+		case d.Deleted(key):
+			emit(at, "remove it")
+		default:
+			u := d.Updates[key]
+			switch {
+			case u.Old.Secret() || u.New.Secret():
+				emit(at, "change it (secret)")
+			case u.Object != nil:
+				describeObjectDiff(u.Object, at, emit)
+			default:
+				emit(at, "change it to "+gcp.NewValue(u.New, at).Display())
+			}
+		}
+	}
+}
+
+// describeAdded names each leaf of a newly added value (a whole new labels
+// map, say), unless it is secret.
+func describeAdded(v property.Value, path string, emit func(path, what string)) {
+	if v.IsMap() && !v.Secret() && v.AsMap().Len() > 0 {
+		for key, e := range v.AsMap().AllStable {
+			describeAdded(e, gcp.JoinPath(path, key), emit)
+		}
+		return
+	}
+	emit(path, "set it to "+gcp.NewValue(v, path).Display())
 }
 
 // run executes one policy, recovering a panic into a violation at the
