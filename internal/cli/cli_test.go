@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
@@ -46,8 +47,14 @@ func writeFile(t *testing.T, name, content string) string {
 func TestCheckInsecureExampleFails(t *testing.T) {
 	r := run(t, "", "check", insecure)
 	assert.Equal(t, 1, r.code)
-	for _, p := range []string{"no-service-account-keys", "dataflow-dedicated-worker-service-account", "required-labels"} {
-		assert.Contains(t, r.stdout, "] "+p+" (", "every family of the example shows up")
+	families := map[string]bool{}
+	for _, p := range policies.All() {
+		if strings.Contains(r.stdout, "] "+p.Name+" (") {
+			families[p.Family] = true
+		}
+	}
+	for _, family := range []string{"least-privilege", "no-keys", "labels", "oidc-federation", "logging"} {
+		assert.True(t, families[family], "the example shows the %s family", family)
 	}
 	assert.Contains(t, r.stdout, "fix: ")
 	assert.Contains(t, r.stderr, "mandatory policy violations")
@@ -89,7 +96,9 @@ func TestCheckJSONShape(t *testing.T) {
 		assert.NotContains(t, f, "excepted", "excepted is only present when true")
 	}
 	assert.Equal(t, []string{"advisory", "mandatory", "resources", "unknown"}, keys(doc.Summary))
-	assert.Equal(t, 11, doc.Summary["resources"])
+	dep, err := stackfile.ReadFile(insecure)
+	require.NoError(t, err)
+	assert.Equal(t, len(dep.Inputs), doc.Summary["resources"], "every resource of the export is counted")
 	assert.Equal(t, len(doc.Findings), doc.Summary["mandatory"]+doc.Summary["advisory"]+doc.Summary["unknown"])
 	// Sorted by URN, then policy, then path.
 	for i := 1; i < len(doc.Findings); i++ {
