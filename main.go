@@ -15,10 +15,18 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
+//go:generate go run ./tools/gendocs
+
 // PulumiPolicy.yaml is the one place the version lives.
 //
 //go:embed PulumiPolicy.yaml
 var pulumiPolicyYAML []byte
+
+// The generated policy reference, served as AnalyzerInfo.Readme so Pulumi
+// Cloud shows it.
+//
+//go:embed docs/policies.md
+var readme string
 
 func main() {
 	meta, err := packmeta.Parse(pulumiPolicyYAML)
@@ -33,6 +41,7 @@ func main() {
 	}
 	app := &cli.App{Pack: pack, Info: analyzer.PackInfo{
 		DisplayName: "Dataflow guardrails",
+		Readme:      readme,
 		Provider:    "gcp",
 		Tags:        []string{"gcp", "dataflow", "security", "iam", "labels", "logging"},
 		Repository:  "https://github.com/dataflow-guardrails/dataflow-guardrails",

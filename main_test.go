@@ -57,6 +57,8 @@ func TestBinaryServesInfoWithoutConfigureStack(t *testing.T) {
 	assert.Equal(t, meta.Version, info.GetVersion())
 	assert.Equal(t, meta.Description, info.GetDescription())
 	require.NotEmpty(t, info.GetPolicies())
+	assert.Equal(t, readme, info.GetReadme(), "Pulumi Cloud shows the generated policy reference")
+	assert.Contains(t, info.GetReadme(), "# dataflow-guardrails policy reference")
 	for _, p := range info.GetPolicies() {
 		assert.NotEqual(t, pulumirpc.PolicySeverity_POLICY_SEVERITY_UNSPECIFIED, p.GetSeverity(), p.GetName())
 		assert.NotEmpty(t, p.GetUrl(), p.GetName())
