@@ -21,6 +21,8 @@ func All() []*policy.Policy {
 		credentialAndFederationPolicies(),
 		labelPolicies(),
 		loggingPolicies(),
+		hardeningPolicies(),
+		orgPolicyPolicies(),
 	} {
 		all = append(all, family...)
 	}
