@@ -22,6 +22,7 @@ func All() []*policy.Policy {
 		labelPolicies(),
 		loggingPolicies(),
 		hardeningPolicies(),
+		overridePolicies(),
 		orgPolicyPolicies(),
 	} {
 		all = append(all, family...)
