@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
@@ -30,6 +32,9 @@ type Options struct {
 	Mode  Mode
 	// Only, when set, restricts evaluation to the named policies (fixtures).
 	Only map[string]bool
+	// Timeout bounds one evaluation call; 0 means no limit. Policies still
+	// running when it expires fail closed.
+	Timeout time.Duration
 }
 
 // NotApplicable says why a policy did not look at a resource.
@@ -51,54 +56,108 @@ func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Fi
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: notApplicableReason(pol)})
 		}
 	}
-	var out []Finding
-	var secrets *secretSet
+	var jobs []job
 	for _, i := range applies {
 		pol := p.policies[i]
 		level := s.levels[i]
 		if level == Disabled || !opts.wants(pol.Name) {
 			continue
 		}
-		if err := ctx.Err(); err != nil {
-			out = append(out, p.failClosed(pol, level, r.URN, r.Type, "evaluation was cancelled"))
-			continue
-		}
-		call := &Call{Stack: opts.Stack, Env: opts.Env, urn: r.URN, typ: r.Type}
-		var found []Finding
-		if level == Remediate && opts.Mode == CheckMode && pol.CanRemediate() {
-			found = p.describeRemediation(pol, s.configs[i], call, r)
-		} else {
-			found = p.run(pol, level, call, func() { pol.check(call, r, s.configs[i]) })
-		}
-		if len(found) > 0 && secrets == nil {
-			secrets = newSecretSet(r)
-		}
-		out = append(out, secrets.scrub(found)...)
+		cfg := s.configs[i]
+		jobs = append(jobs, job{pol: pol, level: level, run: func() []Finding {
+			call := &Call{Stack: opts.Stack, Env: opts.Env, urn: r.URN, typ: r.Type}
+			if level == Remediate && opts.Mode == CheckMode && pol.CanRemediate() {
+				return p.describeRemediation(pol, cfg, call, r)
+			}
+			return p.run(pol, level, call, func() { pol.check(call, r, cfg) })
+		}})
 	}
-	return out, na
+	return p.evaluateAll(ctx, opts.Timeout, jobs, r.URN, r.Type, func() *secretSet { return newSecretSet(r) }), na
 }
 
 // AnalyzeStack runs every enabled stack policy over the whole stack.
 func (p *Pack) AnalyzeStack(ctx context.Context, st *gcp.Stack, opts Options) []Finding {
 	s := p.settings.Load()
-	var out []Finding
-	var secrets *secretSet
+	root := st.RootURN()
+	var jobs []job
 	for _, i := range p.stack {
 		pol := p.policies[i]
 		level := s.levels[i]
 		if level == Disabled || !opts.wants(pol.Name) {
 			continue
 		}
-		if ctx.Err() != nil {
-			out = append(out, p.failClosed(pol, level, st.RootURN(), gcp.StackType, "evaluation was cancelled"))
-			continue
+		cfg := s.configs[i]
+		jobs = append(jobs, job{pol: pol, level: level, run: func() []Finding {
+			call := &Call{Stack: opts.Stack, Env: opts.Env, urn: root, typ: gcp.StackType}
+			return p.run(pol, level, call, func() { pol.checkStack(call, st, cfg) })
+		}})
+	}
+	return p.evaluateAll(ctx, opts.Timeout, jobs, root, gcp.StackType, func() *secretSet { return newSecretSet(st.Resources...) })
+}
+
+// job is one policy to run in an evaluation.
+type job struct {
+	pol   *Policy
+	level Level
+	run   func() []Finding
+}
+
+// evaluateAll runs the jobs in order. When the call can be cancelled or has
+// a deadline, they run on a goroutine the caller stops waiting for: a policy
+// that blocks fails closed instead of stalling the engine's main loop, and
+// the ones that finished still count. Secrets are scrubbed from every
+// message before it leaves.
+func (p *Pack) evaluateAll(ctx context.Context, timeout time.Duration, jobs []job, urn, typ string, secrets func() *secretSet) []Finding {
+	results := make([][]Finding, len(jobs))
+	if timeout <= 0 && ctx.Done() == nil {
+		for k, j := range jobs {
+			results[k] = j.run()
 		}
-		call := &Call{Stack: opts.Stack, Env: opts.Env, urn: st.RootURN(), typ: gcp.StackType}
-		found := p.run(pol, level, call, func() { pol.checkStack(call, st, s.configs[i]) })
-		if len(found) > 0 && secrets == nil {
-			secrets = newSecretSet(st.Resources...)
+	} else {
+		var done atomic.Int32
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			for k, j := range jobs {
+				if ctx.Err() != nil {
+					return
+				}
+				results[k] = j.run()
+				done.Store(int32(k + 1))
+			}
+		}()
+		var expired <-chan time.Time
+		if timeout > 0 {
+			t := time.NewTimer(timeout)
+			defer t.Stop()
+			expired = t.C
 		}
-		out = append(out, secrets.scrub(found)...)
+		why := ""
+		select {
+		case <-finished:
+		case <-ctx.Done():
+			why = "evaluation was cancelled"
+		case <-expired:
+			why = fmt.Sprintf("evaluation timed out after %s", timeout)
+		}
+		if why != "" {
+			// The goroutine may still write later slots: copy what is final.
+			n := int(done.Load())
+			final := make([][]Finding, len(jobs))
+			copy(final, results[:n])
+			for k := n; k < len(jobs); k++ {
+				final[k] = []Finding{p.failClosed(jobs[k].pol, jobs[k].level, urn, typ, why)}
+			}
+			results = final
+		}
+	}
+	var out []Finding
+	var set *secretSet
+	for _, fs := range results {
+		if len(fs) > 0 && set == nil {
+			set = secrets()
+		}
+		out = append(out, set.scrub(fs)...)
 	}
 	return out
 }
