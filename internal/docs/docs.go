@@ -57,7 +57,7 @@ func typeFamily(p *policy.Policy) string {
 		return fmt.Sprintf("every IAM member, binding and policy type and BigQuery dataset access (%d types)", len(p.Types))
 	case has("gcp:projects/iAMMember:IAMMember"):
 		return fmt.Sprintf("every IAM member, binding and policy type (%d types)", len(p.Types))
-	case has("gcp:storage/bucket:Bucket") && has("gcp:dataflow/job:Job"):
+	case has("gcp:storage/bucket:Bucket") && has("gcp:dataflow/job:Job") && len(p.Types) > 100:
 		return fmt.Sprintf("Dataflow jobs and every label-capable type (%d types)", len(p.Types))
 	}
 	return fmt.Sprintf("%d types, e.g. `%s`", len(p.Types), p.Types[0])
