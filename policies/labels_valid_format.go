@@ -90,10 +90,20 @@ func checkLabelSetFormat(c *policy.Call, set gcp.LabelSet) {
 		c.Unknown(defaults.Path())
 		return
 	}
-	if n := len(set.Entries()); n > gcp.MaxLabels {
-		fromDefaults := n - len(entries)
-		c.Violation(own.Path(), "carries %d labels (%d of its own, %d more from the provider's defaultLabels), more than the %d Google Cloud allows; drop some",
-			n, len(entries), fromDefaults, gcp.MaxLabels)
+	merged := set.Entries()
+	n := len(merged)
+	attribution := set.Attribution && !hasKey(merged, gcp.AttributionLabel)
+	if attribution {
+		n++ // pulumi-gcp adds goog-pulumi-provisioned to the effective labels
+	}
+	if n > gcp.MaxLabels {
+		fromDefaults := len(merged) - len(entries)
+		extra := ""
+		if attribution {
+			extra = " and pulumi-gcp's goog-pulumi-provisioned (set addPulumiAttributionLabel: false on the provider to drop it)"
+		}
+		c.Violation(own.Path(), "carries %d labels (%d of its own, %d more from the provider's defaultLabels%s), more than the %d Google Cloud allows; drop some",
+			n, len(entries), fromDefaults, extra, gcp.MaxLabels)
 	}
 }
 
@@ -144,4 +154,13 @@ func labelValueString(v gcp.Value) (string, bool) {
 		return strconv.FormatBool(b), true
 	}
 	return "", false
+}
+
+func hasKey(entries []gcp.Entry, key string) bool {
+	for _, e := range entries {
+		if e.Key == key {
+			return true
+		}
+	}
+	return false
 }

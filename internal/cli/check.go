@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -33,7 +35,7 @@ flags:
 func (a *App) check(args []string) int {
 	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: text, json or sarif (SARIF 2.1.0, for code scanning)")
 	configPath := fs.String("policy-pack-config", "", "policy pack config file (the engine's v1 or v2 format)")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
@@ -45,8 +47,8 @@ func (a *App) check(args []string) int {
 	if fs.NArg() != 1 {
 		return a.usageError("check: want exactly one stack export file (or - for stdin), got %d arguments", fs.NArg())
 	}
-	if *format != "text" && *format != "json" {
-		return a.usageError("check: unknown --format %q (want text or json)", *format)
+	if *format != "text" && *format != "json" && *format != "sarif" {
+		return a.usageError("check: unknown --format %q (want text, json or sarif)", *format)
 	}
 
 	var file *packconfig.File
@@ -78,10 +80,13 @@ func (a *App) check(args []string) int {
 		}
 	}
 	rep := report.New(report.Pack{Name: a.Pack.Name, Version: a.Pack.Version},
-		report.Stack{Project: dep.Project, Stack: dep.Stack}, len(dep.Inputs), findings)
-	if *format == "json" {
+		report.Stack{Project: dep.Project, Stack: dep.Stack}, dep.Total, findings)
+	switch *format {
+	case "json":
 		err = rep.WriteJSON(a.Stdout)
-	} else {
+	case "sarif":
+		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, sourcePositions(dep)))
+	default:
 		err = rep.WriteText(a.Stdout, a.remedy)
 	}
 	if err != nil {
@@ -93,6 +98,38 @@ func (a *App) check(args []string) int {
 		return exitViolation
 	}
 	return exitOK
+}
+
+// sarifOptions describes the pack to the SARIF writer. Artifact paths are
+// relative to the repository root when check runs in the Pulumi project's
+// directory (where `pulumi stack export` runs): a result points at where its
+// resource was registered, or else at the project file. Elsewhere results
+// carry the URN as a logical location, plus the registration site relative
+// to the project.
+func (a *App) sarifOptions(file *packconfig.File, positions map[string]report.SourcePosition) report.SARIFOptions {
+	opts := report.SARIFOptions{Policies: a.Pack.Policies(), InformationURI: a.Info.Repository, Positions: positions}
+	if wd, err := os.Getwd(); err == nil {
+		if root, projectFile := report.LocateProject(wd); projectFile != "" {
+			opts.SourceRoot, opts.ProjectFile = root, projectFile
+		}
+	}
+	if file != nil {
+		opts.Justification = func(f policy.Finding) string {
+			var why []string
+			for _, x := range file.Exceptions.Matching(f.Policy, f.URN) {
+				why = append(why, fmt.Sprintf("exception %s: %s", x.ID, x.Reason))
+			}
+			return strings.Join(why, "; ")
+		}
+	}
+	return opts
+}
+
+// sourcePositions maps URNs to where the program registered each resource
+// (the `sourcePosition` newer CLIs export, such as `project:///main.go#12,3`).
+// The stackfile package does not read that field yet, so there are none.
+func sourcePositions(*stackfile.Deployment) map[string]report.SourcePosition {
+	return nil
 }
 
 func (a *App) readDeployment(path string) (*stackfile.Deployment, error) {
@@ -145,6 +182,9 @@ func Evaluate(ctx context.Context, pack *policy.Pack, dep *stackfile.Deployment,
 	opts := policy.Options{Stack: policy.StackInfo{Project: dep.Project, Stack: dep.Stack}, Mode: policy.CheckMode, Only: only}
 	var findings []policy.Finding
 	for _, r := range dep.Inputs {
+		if r.External {
+			continue // the engine never analyzes a resource the stack only reads
+		}
 		fs, _ := pack.Analyze(ctx, r, opts)
 		findings = append(findings, fs...)
 	}

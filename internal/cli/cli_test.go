@@ -98,7 +98,7 @@ func TestCheckJSONShape(t *testing.T) {
 	assert.Equal(t, []string{"advisory", "mandatory", "resources", "unknown"}, keys(doc.Summary))
 	dep, err := stackfile.ReadFile(insecure)
 	require.NoError(t, err)
-	assert.Equal(t, len(dep.Inputs), doc.Summary["resources"], "every resource of the export is counted")
+	assert.Equal(t, dep.Total, doc.Summary["resources"], "every resource of the export is counted")
 	assert.Equal(t, len(doc.Findings), doc.Summary["mandatory"]+doc.Summary["advisory"]+doc.Summary["unknown"])
 	// Sorted by URN, then policy, then path.
 	for i := 1; i < len(doc.Findings); i++ {
@@ -214,4 +214,18 @@ func TestDescribeAndVersion(t *testing.T) {
 	assert.Equal(t, "0.1.0\n", r.stdout)
 	r = run(t, "", "--logtostderr", "-v=9", "version")
 	assert.Equal(t, "0.1.0\n", r.stdout, "engine flags before the subcommand are tolerated")
+}
+
+func TestCheckSkipsExternalResourcesAndCountsPendingDeletes(t *testing.T) {
+	export := `{"version": 3, "deployment": {"resources": [
+		{"urn": "urn:pulumi:dev::etl::pulumi:pulumi:Stack::etl-dev", "type": "pulumi:pulumi:Stack"},
+		{"urn": "urn:pulumi:dev::etl::gcp:storage/bucket:Bucket::shared-templates", "type": "gcp:storage/bucket:Bucket",
+		 "custom": true, "external": true, "id": "shared-templates", "inputs": {}, "outputs": {"name": "shared-templates"}},
+		{"urn": "urn:pulumi:dev::etl::gcp:pubsub/topic:Topic::events", "type": "gcp:pubsub/topic:Topic", "custom": true,
+		 "delete": true, "inputs": {"name": "events"}}]}}`
+	r := run(t, export, "check", "--format", "json", "-")
+	assert.Equal(t, 0, r.code, "a resource read with .get() is not judged by resource policies: %s", r.stdout)
+	var doc struct{ Summary map[string]int }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	assert.Equal(t, 3, doc.Summary["resources"], "every resource of the export is counted")
 }

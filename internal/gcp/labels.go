@@ -37,6 +37,22 @@ type LabelSet struct {
 	// Defaults are the provider's defaultLabels merged under Own; nil when
 	// the field gets none (Pipeline environments, resources without provider).
 	Defaults *DefaultLabels
+	// Attribution is set when pulumi-gcp adds its goog-pulumi-provisioned
+	// label to the resource's effective labels (the provider default, unless
+	// addPulumiAttributionLabel is false).
+	Attribution bool
+}
+
+// AttributionLabel is the label pulumi-gcp v8+ adds to effective labels.
+const AttributionLabel = "goog-pulumi-provisioned"
+
+// addsAttribution reports whether a provider adds the attribution label.
+func addsAttribution(p *Provider) bool {
+	if p == nil {
+		return true
+	}
+	b, ok := p.Get("addPulumiAttributionLabel").Bool()
+	return !ok || b
 }
 
 // Labels returns the labels fields of a resource; nil for a type without
@@ -50,13 +66,13 @@ func Labels(r *Resource) []LabelSet {
 		}
 		return out
 	case r.Type == ContainerCluster:
-		return []LabelSet{{Own: r.Get("resourceLabels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+		return []LabelSet{{Own: r.Get("resourceLabels"), Defaults: ProviderDefaultLabels(r.Provider), Attribution: addsAttribution(r.Provider)}}
 	case r.Type == SQLInstance:
 		// settings.userLabels and the monitoring userLabels get no provider
 		// defaults: pulumi-gcp v9.6.0 gives these types no effectiveLabels.
 		return []LabelSet{{Own: r.At("settings", "userLabels")}}
 	case r.Type == DataflowJob || r.Type == DataflowFlexTemplateJob || HasLabels(r.Type):
-		return []LabelSet{{Own: r.Get("labels"), Defaults: ProviderDefaultLabels(r.Provider)}}
+		return []LabelSet{{Own: r.Get("labels"), Defaults: ProviderDefaultLabels(r.Provider), Attribution: addsAttribution(r.Provider)}}
 	}
 	if _, ok := userLabelTypes[r.Type]; ok {
 		return []LabelSet{{Own: r.Get("userLabels")}}

@@ -21,6 +21,9 @@ type Resource struct {
 	Name     string
 	Props    property.Map
 	Provider *Provider
+	// External resources are read with `.get()`, not managed by the stack:
+	// the engine runs no resource policy on them, but stack policies see them.
+	External bool
 
 	// Set for stack policies only.
 	Parent               string

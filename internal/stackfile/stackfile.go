@@ -50,6 +50,10 @@ type Deployment struct {
 	// carry the provider's inputs.
 	Outputs []*gcp.Resource
 
+	// Total counts every resource entry of the export, including old copies
+	// pending deletion, which Inputs and Outputs leave out.
+	Total int
+
 	// Wants is test-only: the optional `"want": ["regexp", ...]` key of a
 	// resource, by URN. A resource without the key has no entry; an empty
 	// array is kept as an empty, non-nil slice. Every pattern compiles.
@@ -134,6 +138,7 @@ type rawResource struct {
 	URN                  string              `json:"urn"`
 	Type                 string              `json:"type"`
 	Delete               bool                `json:"delete"`
+	External             bool                `json:"external"`
 	Inputs               any                 `json:"inputs"`
 	Outputs              any                 `json:"outputs"`
 	Parent               string              `json:"parent"`
@@ -337,6 +342,7 @@ func (p *parser) readResources() error {
 
 // add converts one resource and appends it to the deployment.
 func (p *parser) add(i int, rr *rawResource) error {
+	p.d.Total++
 	if rr.Delete {
 		// An old copy of a replaced resource, still waiting for deletion:
 		// it shares its URN with its live replacement and is on its way
@@ -379,9 +385,9 @@ func (p *parser) add(i int, rr *rawResource) error {
 
 	p.index[rr.URN] = len(p.d.Inputs)
 	p.refs = append(p.refs, rr.Provider)
-	p.d.Inputs = append(p.d.Inputs, &gcp.Resource{URN: rr.URN, Type: rr.Type, Name: name, Props: inputs})
+	p.d.Inputs = append(p.d.Inputs, &gcp.Resource{URN: rr.URN, Type: rr.Type, Name: name, Props: inputs, External: rr.External})
 	p.d.Outputs = append(p.d.Outputs, &gcp.Resource{
-		URN: rr.URN, Type: rr.Type, Name: name, Props: outputs,
+		URN: rr.URN, Type: rr.Type, Name: name, Props: outputs, External: rr.External,
 		Parent:               rr.Parent,
 		Dependencies:         rr.Dependencies,
 		PropertyDependencies: rr.PropertyDependencies,
