@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -35,18 +38,50 @@ type Server struct {
 	log  io.Writer
 	env  func(string) (string, bool)
 
+	timeout time.Duration
+
 	mu     sync.RWMutex
 	stack  policy.StackInfo
 	ctx    context.Context // cancelled by Cancel, then replaced
 	cancel context.CancelFunc
+
+	rec recorder // the in-engine report (report.go)
 }
 
 // New builds a server. log receives warnings (the engine shows stderr).
 func New(pack *policy.Pack, info PackInfo, log io.Writer) *Server {
 	s := &Server{pack: pack, info: info, log: log, env: os.LookupEnv}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.timeout = callTimeout(os.LookupEnv, log)
 	return s
 }
+
+// DefaultTimeout bounds each Analyze, AnalyzeStack and Remediate call: the
+// engine waits on them in its main loop.
+const DefaultTimeout = 5 * time.Second
+
+// callTimeout reads DATAFLOW_GUARDRAILS_TIMEOUT: a Go duration ("750ms",
+// "10s") or a number of seconds; 0 disables the limit.
+func callTimeout(env func(string) (string, bool), log io.Writer) time.Duration {
+	raw, ok := env("DATAFLOW_GUARDRAILS_TIMEOUT")
+	if !ok || strings.TrimSpace(raw) == "" {
+		return DefaultTimeout
+	}
+	raw = strings.TrimSpace(raw)
+	if d, err := time.ParseDuration(raw); err == nil && d >= 0 {
+		return d
+	}
+	if secs, err := strconv.ParseFloat(raw, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second))
+	}
+	if log != nil {
+		fmt.Fprintf(log, "dataflow-guardrails: warning: ignoring DATAFLOW_GUARDRAILS_TIMEOUT=%q (want a duration such as 5s); using %s\n", raw, DefaultTimeout)
+	}
+	return DefaultTimeout
+}
+
+// SetTimeout replaces the per-call time limit (tests).
+func (s *Server) SetTimeout(d time.Duration) { s.timeout = d }
 
 // SetEnv replaces the environment lookup (tests).
 func (s *Server) SetEnv(env func(string) (string, bool)) { s.env = env }
@@ -70,7 +105,7 @@ func (s *Server) callContext(ctx context.Context) (context.Context, context.Canc
 func (s *Server) options() policy.Options {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode}
+	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode, Timeout: s.timeout}
 }
 
 // Handshake accepts the engine's address; the pack needs nothing from it.
@@ -130,6 +165,7 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 		return &pulumirpc.AnalyzeResponse{Diagnostics: s.malformed(req.GetType(), req.GetUrn(), err)}, nil
 	}
 	findings, na := s.pack.Analyze(ctx, r, opts)
+	s.record(findings, r.URN)
 	return &pulumirpc.AnalyzeResponse{
 		Diagnostics:   diagnostics(s.pack, findings, false),
 		NotApplicable: notApplicable(na),
@@ -147,7 +183,8 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 	for _, res := range req.GetResources() {
 		r, err := stackResource(res, providers)
 		if err != nil {
-			diags = append(diags, s.malformed(res.GetType(), res.GetUrn(), err)...)
+			// Stack policies cannot see this resource: they fail closed on it.
+			diags = append(diags, s.failAll(true, res.GetType(), res.GetUrn(), malformedMessage(res.GetUrn(), err))...)
 			continue
 		}
 		resources = append(resources, r)
@@ -159,6 +196,8 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 		opts.Stack.Project, opts.Stack.Stack = st.Project, st.StackName
 	}
 	findings := s.pack.AnalyzeStack(ctx, st, opts)
+	s.recordStack(findings, req.GetResources())
+	s.flushReport(true)
 	diags = append(diags, diagnostics(s.pack, findings, true)...)
 	return &pulumirpc.AnalyzeResponse{Diagnostics: diags}, nil
 }
@@ -186,12 +225,13 @@ func (s *Server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
 	s.cancel()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.Unlock()
+	s.flushReport(false) // the run ends without AnalyzeStack, or is interrupted
 	return &emptypb.Empty{}, nil
 }
 
 // internalError fails closed after a panic outside the evaluator.
 func (s *Server) internalError(typ, urn string) []*pulumirpc.AnalyzeDiagnostic {
-	return s.failAll(typ, urn, func(name string) string {
+	return s.failAll(typ == "", typ, urn, func(name string) string {
 		return fmt.Sprintf("could not evaluate %s on %s: internal error", name, urn)
 	})
 }
@@ -199,17 +239,21 @@ func (s *Server) internalError(typ, urn string) []*pulumirpc.AnalyzeDiagnostic {
 // malformed fails closed for every enabled policy when properties cannot be
 // decoded: a resource we cannot read must not pass.
 func (s *Server) malformed(typ, urn string, err error) []*pulumirpc.AnalyzeDiagnostic {
-	return s.failAll(typ, urn, func(name string) string {
-		return fmt.Sprintf("could not evaluate %s on %s: its properties could not be decoded (%v)", name, urn, err)
-	})
+	return s.failAll(false, typ, urn, malformedMessage(urn, err))
 }
 
-// failAll reports a violation for every enabled policy that applies to typ
-// (every stack policy when typ is empty).
-func (s *Server) failAll(typ, urn string, message func(policy string) string) []*pulumirpc.AnalyzeDiagnostic {
+func malformedMessage(urn string, err error) func(string) string {
+	return func(name string) string {
+		return fmt.Sprintf("could not evaluate %s on %s: its properties could not be decoded (%v)", name, urn, err)
+	}
+}
+
+// failAll reports a violation for every enabled stack policy (stack) or
+// every enabled resource policy that applies to typ.
+func (s *Server) failAll(stack bool, typ, urn string, message func(policy string) string) []*pulumirpc.AnalyzeDiagnostic {
 	var fs []policy.Finding
 	candidates := s.pack.ResourcePoliciesFor(typ)
-	if typ == "" {
+	if stack {
 		candidates = s.pack.StackPolicies()
 	}
 	for _, p := range candidates {
@@ -223,5 +267,6 @@ func (s *Server) failAll(typ, urn string, message func(policy string) string) []
 		fs = append(fs, policy.Finding{Policy: p.Name, Kind: policy.Violation, Level: level, Severity: p.Severity,
 			URN: urn, ResourceType: typ, Message: message(p.Name)})
 	}
-	return diagnostics(s.pack, fs, typ == "")
+	s.record(fs, urn)
+	return diagnostics(s.pack, fs, stack)
 }

@@ -275,13 +275,15 @@ func TestMalformedPropertiesFailClosed(t *testing.T) {
 	assert.Contains(t, got["required-labels"][0].GetMessage(), "could not be decoded")
 }
 
-func TestAnalyzeStackWithoutStackPolicies(t *testing.T) {
+func TestAnalyzeStackReportsOnTheOffendingResource(t *testing.T) {
 	srv, _ := newServer(t)
 	resp, err := srv.AnalyzeStack(context.Background(), &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{
 		{Type: jobType, Urn: jobURN, Properties: props(t, map[string]property.Value{"labels": labels2()})},
 	}})
 	require.NoError(t, err)
-	assert.Empty(t, resp.GetDiagnostics())
+	for _, d := range resp.GetDiagnostics() {
+		assert.Equal(t, jobURN, d.GetUrn(), "%s reports on the job, not on the stack", d.GetPolicyName())
+	}
 }
 
 func TestCancelKeepsServing(t *testing.T) {

@@ -128,8 +128,14 @@ func (a *App) sarifOptions(file *packconfig.File, positions map[string]report.So
 // sourcePositions maps URNs to where the program registered each resource
 // (the `sourcePosition` newer CLIs export, such as `project:///main.go#12,3`).
 // The stackfile package does not read that field yet, so there are none.
-func sourcePositions(*stackfile.Deployment) map[string]report.SourcePosition {
-	return nil
+func sourcePositions(dep *stackfile.Deployment) map[string]report.SourcePosition {
+	out := make(map[string]report.SourcePosition, len(dep.SourcePositions))
+	for urn, raw := range dep.SourcePositions {
+		if pos, ok := report.ParseSourcePosition(raw); ok {
+			out[urn] = pos
+		}
+	}
+	return out
 }
 
 func (a *App) readDeployment(path string) (*stackfile.Deployment, error) {

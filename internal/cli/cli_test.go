@@ -229,3 +229,40 @@ func TestCheckSkipsExternalResourcesAndCountsPendingDeletes(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
 	assert.Equal(t, 3, doc.Summary["resources"], "every resource of the export is counted")
 }
+
+func TestCheckSARIFCarriesSourcePositions(t *testing.T) {
+	export := `{"version": 3, "deployment": {"resources": [
+		{"urn": "urn:pulumi:dev::etl::pulumi:pulumi:Stack::etl-dev", "type": "pulumi:pulumi:Stack"},
+		{"urn": "urn:pulumi:dev::etl::gcp:serviceaccount/key:Key::ci", "type": "gcp:serviceaccount/key:Key", "custom": true,
+		 "inputs": {"serviceAccountId": "projects/p/serviceAccounts/ci@p.iam.gserviceaccount.com"},
+		 "sourcePosition": "project:///infra/main.go#42,7"}]}}`
+	r := run(t, export, "check", "--format", "sarif", "-")
+	require.Equal(t, 1, r.code, r.stderr)
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+						Region           struct{ StartLine, StartColumn int }
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &log))
+	found := false
+	for _, res := range log.Runs[0].Results {
+		if res.RuleID != "no-service-account-keys" {
+			continue
+		}
+		found = true
+		require.NotEmpty(t, res.Locations)
+		loc := res.Locations[0].PhysicalLocation
+		assert.Equal(t, "infra/main.go", loc.ArtifactLocation.URI)
+		assert.Equal(t, 42, loc.Region.StartLine)
+		assert.Equal(t, 7, loc.Region.StartColumn)
+	}
+	assert.True(t, found)
+}

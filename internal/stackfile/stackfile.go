@@ -54,6 +54,11 @@ type Deployment struct {
 	// pending deletion, which Inputs and Outputs leave out.
 	Total int
 
+	// SourcePositions maps a URN to the raw `sourcePosition` the engine
+	// recorded for the resource (`project:///path/file.go#line,col`), when
+	// the export has one.
+	SourcePositions map[string]string
+
 	// Wants is test-only: the optional `"want": ["regexp", ...]` key of a
 	// resource, by URN. A resource without the key has no entry; an empty
 	// array is kept as an empty, non-nil slice. Every pattern compiles.
@@ -120,7 +125,7 @@ func read(r io.Reader) (*Deployment, error) {
 		dec:   json.NewDecoder(src),
 		src:   src,
 		bom:   bom,
-		d:     &Deployment{Wants: map[string][]string{}},
+		d:     &Deployment{Wants: map[string][]string{}, SourcePositions: map[string]string{}},
 		index: map[string]int{},
 	}
 	if err := p.parse(); err != nil {
@@ -139,6 +144,7 @@ type rawResource struct {
 	Type                 string              `json:"type"`
 	Delete               bool                `json:"delete"`
 	External             bool                `json:"external"`
+	SourcePosition       string              `json:"sourcePosition"`
 	Inputs               any                 `json:"inputs"`
 	Outputs              any                 `json:"outputs"`
 	Parent               string              `json:"parent"`
@@ -351,6 +357,9 @@ func (p *parser) add(i int, rr *rawResource) error {
 	}
 	if rr.URN == "" {
 		return fmt.Errorf("deployment.resources[%d]: missing urn", i)
+	}
+	if rr.SourcePosition != "" {
+		p.d.SourcePositions[rr.URN] = rr.SourcePosition
 	}
 	label := fmt.Sprintf("deployment.resources[%d] (%s)", i, quoteIfNeeded(rr.URN))
 	if rr.Type == "" {
