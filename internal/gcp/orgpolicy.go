@@ -1,0 +1,202 @@
+package gcp
+
+import "strings"
+
+// Organization policy type tokens: the Org Policy v2 resource and the three
+// legacy (Cloud Resource Manager v1) ones.
+const (
+	OrgPolicy                 = "gcp:orgpolicy/policy:Policy"
+	OrganizationPolicy        = "gcp:organizations/policy:Policy"
+	FolderOrganizationPolicy  = "gcp:folder/organizationPolicy:OrganizationPolicy"
+	ProjectOrganizationPolicy = "gcp:projects/organizationPolicy:OrganizationPolicy"
+)
+
+// OrgPolicyTypes are the resource types that set an organization policy.
+var OrgPolicyTypes = []string{OrgPolicy, OrganizationPolicy, FolderOrganizationPolicy, ProjectOrganizationPolicy}
+
+// OrgPolicyView is one organization policy resource read the same way
+// whatever its shape.
+type OrgPolicyView struct {
+	// Constraint is the value that names the constraint: `name` of a v2
+	// Policy (`projects/P/policies/iam.disableServiceAccountKeyCreation`) or
+	// `constraint` of a legacy one (with or without `constraints/`).
+	Constraint Value
+	// Scope is where the policy is set (ScopeOrganization, ScopeFolder or
+	// ScopeProject): from a v2 Policy's `parent` (or, when that is not a
+	// known hierarchy name, its name), from the type for the legacy ones.
+	// It is 0 when neither tells.
+	Scope Scope
+	// ScopeValue is the value the scope was read from (absent for the
+	// legacy types, whose scope is their type).
+	ScopeValue Value
+	// Specs are the policy's specs: a v2 Policy's `spec` and `dryRunSpec`
+	// when present; a legacy policy's booleanPolicy, listPolicy and
+	// restorePolicy as one spec, unless none of them is set (the constraint
+	// is then merely inherited).
+	Specs []OrgPolicySpec
+}
+
+// OrgPolicySpec is one set of rules of a policy.
+type OrgPolicySpec struct {
+	// Value is the spec (`spec`, `dryRunSpec`) or, for a legacy policy, the
+	// resource itself.
+	Value
+	// DryRun is true for a v2 `dryRunSpec`, which is only audited.
+	DryRun bool
+	// Legacy is true for the v1 shapes.
+	Legacy bool
+	// Reset restores the constraint's Google default below this point:
+	// `spec.reset` or `restorePolicy.default`.
+	Reset Value
+	// InheritFromParent: `spec.inheritFromParent` or
+	// `listPolicy.inheritFromParent` (absent means false in both APIs).
+	InheritFromParent Value
+	// RulesValue is the v2 `rules` list as read (absent for legacy specs):
+	// an unknown list hides rules at preview.
+	RulesValue Value
+	// Rules are the known rules: the entries of a v2 `rules` list, or the
+	// legacy booleanPolicy and listPolicy blocks, each as one rule.
+	Rules []OrgPolicyRule
+}
+
+// OrgPolicyRule is one rule. Fields a shape does not have are absent.
+type OrgPolicyRule struct {
+	// Value is the rule (v2) or the booleanPolicy / listPolicy block.
+	Value
+	// Condition is a v2 rule's condition (tag-based); absent for legacy.
+	Condition Value
+	// Enforce is `enforce` ("TRUE"/"FALSE") or `booleanPolicy.enforced`;
+	// Value.Bool reads both.
+	Enforce Value
+	// AllowAll and DenyAll are `allowAll`/`denyAll` ("TRUE") or
+	// `listPolicy.allow.all`/`listPolicy.deny.all`.
+	AllowAll, DenyAll Value
+	// AllowedValues and DeniedValues are `values.allowedValues` /
+	// `values.deniedValues` or `listPolicy.allow.values` /
+	// `listPolicy.deny.values`.
+	AllowedValues, DeniedValues Value
+	// Parameters is a v2 rule's managed-constraint parameters (a JSON
+	// string); absent for legacy.
+	Parameters Value
+}
+
+// ReadOrgPolicy returns the view of an organization policy resource; ok is
+// false for any other type.
+func ReadOrgPolicy(r *Resource) (OrgPolicyView, bool) {
+	switch r.Type {
+	case OrgPolicy:
+		return readOrgPolicyV2(r), true
+	case OrganizationPolicy, FolderOrganizationPolicy, ProjectOrganizationPolicy:
+		return readOrgPolicyV1(r), true
+	}
+	return OrgPolicyView{}, false
+}
+
+func readOrgPolicyV2(r *Resource) OrgPolicyView {
+	v := OrgPolicyView{Constraint: r.Get("name")}
+	v.ScopeValue = r.Get("parent")
+	v.Scope = scopeOf(v.ScopeValue.Str())
+	if v.Scope == 0 && !v.Constraint.IsUnknown() {
+		if s := scopeOf(v.Constraint.Str()); s != 0 {
+			v.Scope, v.ScopeValue = s, v.Constraint
+		}
+	}
+	for _, key := range []string{"spec", "dryRunSpec"} {
+		spec := r.Get(key)
+		if spec.IsAbsent() {
+			continue
+		}
+		s := OrgPolicySpec{Value: spec, DryRun: key == "dryRunSpec",
+			Reset: spec.Get("reset"), InheritFromParent: spec.Get("inheritFromParent"), RulesValue: spec.Get("rules")}
+		for _, rule := range s.RulesValue.Items() {
+			s.Rules = append(s.Rules, OrgPolicyRule{
+				Value:         rule,
+				Condition:     rule.Get("condition"),
+				Enforce:       rule.Get("enforce"),
+				AllowAll:      rule.Get("allowAll"),
+				DenyAll:       rule.Get("denyAll"),
+				AllowedValues: rule.At("values", "allowedValues"),
+				DeniedValues:  rule.At("values", "deniedValues"),
+				Parameters:    rule.Get("parameters"),
+			})
+		}
+		v.Specs = append(v.Specs, s)
+	}
+	return v
+}
+
+func readOrgPolicyV1(r *Resource) OrgPolicyView {
+	v := OrgPolicyView{Constraint: r.Get("constraint")}
+	switch r.Type {
+	case OrganizationPolicy:
+		v.Scope = ScopeOrganization
+	case FolderOrganizationPolicy:
+		v.Scope = ScopeFolder
+	default:
+		v.Scope = ScopeProject
+	}
+	boolean, list, restore := r.Get("booleanPolicy"), r.Get("listPolicy"), r.Get("restorePolicy")
+	if boolean.IsAbsent() && list.IsAbsent() && restore.IsAbsent() {
+		return v
+	}
+	s := OrgPolicySpec{Value: r.Root(), Legacy: true, Reset: restore.Get("default"), InheritFromParent: list.Get("inheritFromParent")}
+	if !boolean.IsAbsent() {
+		s.Rules = append(s.Rules, OrgPolicyRule{Value: boolean, Enforce: boolean.Get("enforced")})
+	}
+	if !list.IsAbsent() {
+		s.Rules = append(s.Rules, OrgPolicyRule{
+			Value:         list,
+			AllowAll:      list.At("allow", "all"),
+			DenyAll:       list.At("deny", "all"),
+			AllowedValues: list.At("allow", "values"),
+			DeniedValues:  list.At("deny", "values"),
+		})
+	}
+	v.Specs = append(v.Specs, s)
+	return v
+}
+
+// scopeOf reads the hierarchy level a parent (`organizations/123`,
+// `folders/456`, `projects/p`) or a v2 policy name starts with.
+func scopeOf(name string) Scope {
+	name = strings.TrimSpace(name)
+	switch {
+	case strings.HasPrefix(name, "organizations/"):
+		return ScopeOrganization
+	case strings.HasPrefix(name, "folders/"):
+		return ScopeFolder
+	case strings.HasPrefix(name, "projects/"):
+		return ScopeProject
+	}
+	return 0
+}
+
+// ConstraintName returns the constraint a policy configures, without the
+// `constraints/` prefix and, for a v2 name, without the
+// `<parent>/policies/` part; ok is false when the value is not a known
+// non-empty string.
+func (v OrgPolicyView) ConstraintName() (string, bool) {
+	s, ok := v.Constraint.String()
+	if !ok {
+		return "", false
+	}
+	n := CanonicalConstraintName(s)
+	return n, n != ""
+}
+
+// CanonicalConstraintName strips a v2 policy name down to its constraint
+// and drops the `constraints/` prefix, so `constraints/iam.x`,
+// `projects/p/policies/iam.x` and `iam.x` compare equal. Constraint names
+// are compared case-insensitively (none differ only by case), so the
+// result is lower case.
+func CanonicalConstraintName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if i := strings.LastIndex(s, "/policies/"); i >= 0 {
+		s = s[i+len("/policies/"):]
+	}
+	return strings.TrimSpace(strings.TrimPrefix(s, "constraints/"))
+}
+
+// IsConditional reports whether a rule applies only where its condition
+// holds: a set (or unknown) v2 condition.
+func (r OrgPolicyRule) IsConditional() bool { return !r.Condition.IsAbsent() }
