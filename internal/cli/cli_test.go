@@ -53,7 +53,7 @@ func TestCheckInsecureExampleFails(t *testing.T) {
 			families[p.Family] = true
 		}
 	}
-	for _, family := range []string{"least-privilege", "no-keys", "labels", "oidc-federation", "logging"} {
+	for _, family := range []string{"least-privilege", "no-keys", "labels", "oidc-federation", "logging", "dataflow-hardening", "org-policy"} {
 		assert.True(t, families[family], "the example shows the %s family", family)
 	}
 	assert.Contains(t, r.stdout, "fix: ")
