@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,10 +23,7 @@ import (
 // port from the first stdout line and asks for the pack's metadata without
 // ever calling ConfigureStack.
 func TestBinaryServesInfoWithoutConfigureStack(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dataflow-guardrails")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := packBinary(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
