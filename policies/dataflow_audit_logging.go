@@ -60,7 +60,7 @@ func DataflowAuditLogging() *policy.Policy {
 		Family:   "logging",
 		Types:    slices.Concat(gcp.AuditConfigTypes(), gcp.DataflowTypes),
 		ConfigSchema: `{"type":"object","properties":{
-			"allowedExemptions":{"type":"array","items":{"type":"string","minLength":1},"default":[],
+			"allowedExemptions":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
 				"description":"Members (such as serviceAccount:scanner@p.iam.gserviceaccount.com) an audit config covering Dataflow may exempt, matched exactly."},
 			"requireAuditConfig":{"type":"boolean","default":false,
 				"description":"Also require a stack with Dataflow jobs to declare an audit config covering dataflow.googleapis.com or allServices."}}}`,

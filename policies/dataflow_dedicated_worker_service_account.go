@@ -18,7 +18,9 @@ func (c *dedicatedWorkerConfig) Validate() error {
 	if c.AllowedServiceAccountPattern == "" {
 		return nil
 	}
-	re, err := regexp.Compile(c.AllowedServiceAccountPattern)
+	// Fully anchored, like every pattern in this pack: `etl-worker` must not
+	// also admit `evil-etl-worker@other-project...`.
+	re, err := regexp.Compile(`^(?:` + c.AllowedServiceAccountPattern + `)$`)
 	if err != nil {
 		return fmt.Errorf("allowedServiceAccountPattern: %w", err)
 	}
@@ -44,8 +46,8 @@ func DataflowDedicatedWorkerServiceAccount() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    gcp.DataflowTypes,
 		ConfigSchema: `{"type":"object","properties":{
-			"allowedServiceAccountPattern":{"type":"string","default":"",
-				"description":"Regular expression worker service account emails must match (empty: any non-default account)."}}}`,
+			"allowedServiceAccountPattern":{"type":"string","format":"regex","default":"",
+				"description":"Regular expression (Go RE2 syntax) the whole worker service account email must match (empty: any non-default account)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *dedicatedWorkerConfig) {
 		for _, env := range gcp.WorkerEnvs(r) {
 			if env.IsUnknown() {

@@ -34,7 +34,7 @@ func DataflowLabelConsistency() *policy.Policy {
 		Family:   "labels",
 		Types:    gcp.LabelTargets(),
 		ConfigSchema: `{"type":"object","properties":{
-			"keys":{"type":"array","items":{"type":"string","minLength":1},"default":["env","team"],
+			"keys":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":["env","team"],
 				"description":"Label keys whose values must match between a Dataflow job and the resources it uses; a list given here replaces the default."}}}`,
 	}, func(c *policy.Call, s *gcp.Stack, cfg *labelConsistencyConfig) {
 		byName, unnamed := gcp.StackBuckets(s)

@@ -35,7 +35,7 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    append(append([]string{}, gcp.DataflowTypes...), gcp.GrantTypes()...),
 		ConfigSchema: `{"type":"object","properties":{
-			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},
+			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":["roles/dataflow.worker","roles/storage.objectViewer","roles/storage.objectCreator",
 					"roles/storage.objectUser","roles/pubsub.subscriber","roles/pubsub.publisher","roles/pubsub.viewer",
 					"roles/bigquery.dataEditor","roles/bigquery.dataViewer","roles/bigquery.jobUser",

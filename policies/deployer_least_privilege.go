@@ -33,7 +33,7 @@ func DeployerLeastPrivilege() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    gcp.GrantTypes(),
 		ConfigSchema: `{"type":"object","properties":{
-			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},
+			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":["roles/dataflow.admin","roles/dataflow.developer","roles/dataflow.viewer",
 					"roles/storage.objectViewer","roles/iam.serviceAccountUser"],
 				"description":"Roles a deployer identity may be granted; a list given here replaces the default."}}}`,

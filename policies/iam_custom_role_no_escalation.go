@@ -50,7 +50,7 @@ func IAMCustomRoleNoEscalation() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    []string{projectCustomRole, organizationCustomRole},
 		ConfigSchema: `{"type":"object","properties":{
-			"deniedPermissions":{"type":"array","items":{"type":"string","minLength":1},
+			"deniedPermissions":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":["iam.serviceAccountKeys.create","iam.serviceAccounts.getAccessToken","iam.serviceAccounts.getOpenIdToken",
 					"iam.serviceAccounts.implicitDelegation","iam.serviceAccounts.signBlob","iam.serviceAccounts.signJwt",
 					"iam.serviceAccounts.actAs","resourcemanager.projects.setIamPolicy","resourcemanager.folders.setIamPolicy",

@@ -37,7 +37,7 @@ func IAMNoBroadImpersonation() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    gcp.GrantTypes(),
 		ConfigSchema: `{"type":"object","properties":{
-			"impersonationRoles":{"type":"array","items":{"type":"string","minLength":1},
+			"impersonationRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":["roles/iam.serviceAccountUser","roles/iam.serviceAccountTokenCreator","roles/iam.workloadIdentityUser","roles/iam.serviceAccountOpenIdTokenCreator"],
 				"description":"Roles that must only be granted on a single service account (replaces the default list)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *broadImpersonationConfig) {

@@ -33,7 +33,7 @@ func IAMNoPrimitiveRoles() *policy.Policy {
 		Family:   "least-privilege",
 		Types:    gcp.GrantTypes(),
 		ConfigSchema: `{"type":"object","properties":{
-			"exemptMembers":{"type":"array","items":{"type":"string","minLength":1},"default":[],
+			"exemptMembers":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
 				"description":"Exact member strings (such as group:break-glass@example.com) that may hold a basic role."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *primitiveRolesConfig) {
 		exempt := func(g gcp.Grant) (exempted, known bool) {

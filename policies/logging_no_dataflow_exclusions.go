@@ -15,23 +15,37 @@ func LoggingNoDataflowExclusions() *policy.Policy {
 		Title: "No log exclusion or disabled sink drops Dataflow or audit logs",
 		Description: "An exclusion drops matching log entries before they are stored, a disabled sink stops routing " +
 			"them, and disableDefaultSink creates every new project's _Default sink disabled: each silently removes " +
-			"the Dataflow job and worker logs and the audit logs an investigation needs. Flagged: an enabled " +
-			"project, folder, organization or billing account exclusion, or an enabled exclusions entry of a sink " +
-			"whose own filter can match those logs, whose filter can match them; a disabled sink whose filter can " +
-			"match them (an empty sink filter matches everything); FolderSettings or OrganizationSettings with " +
-			"disableDefaultSink: true. A filter cannot match them only when a top-level AND-ed positive clause " +
-			"restricts it to resource types, log names or services that are neither Dataflow (dataflow_step, " +
-			"dataflow.googleapis.com, datapipelines.googleapis.com) nor Cloud Audit Logs (cloudaudit.googleapis.com, " +
-			"audited_resource): resource.type = \"gce_instance\" (= or :, quoted or not, or a (\"a\" OR \"b\") list), " +
-			"logName = \"projects/p/logs/foo\" or logName:\"logs/foo\", log_id(\"foo\"), protoPayload.serviceName = " +
-			"\"storage.googleapis.com\", or an OR of such clauses, and no positive clause names Dataflow or audit " +
-			"logs. Everything else can drop them: an empty filter, one naming Dataflow or audit logs, a " +
-			"severity-only or sample()-only filter, a negation (NOT, -, !=), a regular expression, an OR with an " +
-			"unrestricted branch, and a filter the pack cannot parse. Juxtaposition is an implicit AND, and OR " +
-			"binds tighter than AND, as in the Logging query language.",
-		Remediation: "Give the exclusion filter a positive clause that rules Dataflow and audit logs out, such as " +
-			"resource.type = \"gce_instance\" AND severity < WARNING, or disable or delete the exclusion; enable " +
-			"disabled sinks (or narrow their filter the same way); remove disableDefaultSink.",
+			"the Dataflow job and worker logs and the audit logs an investigation needs. Google stores Admin Activity " +
+			"and System Event audit logs in the _Required bucket, which no exclusion touches, but Data Access and " +
+			"Policy Denied audit logs go through the _Default sink and its exclusions, and a sink's own exclusions or " +
+			"a disabled sink keep any audit log from that sink's destination. Flagged: an enabled project, folder, " +
+			"organization or billing account exclusion, or an enabled exclusions entry of a sink whose own filter " +
+			"can match those logs, whose filter can match them; a disabled sink whose filter can match them (an " +
+			"empty sink filter matches everything); FolderSettings or OrganizationSettings with " +
+			"disableDefaultSink: true. A filter cannot match them only when its top-level AND-ed clauses (1) restrict " +
+			"it to resource types or log names that are not Dataflow's (dataflow_step, dataflow.googleapis.com, " +
+			"datapipelines.googleapis.com): resource.type = \"gce_instance\" (= or :, quoted or not, or a (\"a\" OR " +
+			"\"b\") list), logName = \"projects/p/logs/foo\", logName:\"logs/foo\", log_id(\"foo\"), or an OR of such " +
+			"clauses; and (2) rule out Cloud Audit Logs. Audit log entries carry the audited resource's type (a Compute " +
+			"Engine audit entry has resource.type gce_instance, a Cloud Storage one gcs_bucket), so a resource.type " +
+			"restriction does not rule them out: a filter needs a log name restriction as in (1), NOT " +
+			"logName:\"cloudaudit.googleapis.com\", a positive textPayload or jsonPayload clause (audit entries carry " +
+			"protoPayload), or a protoPayload.@type of another payload type. And no positive clause may name Dataflow " +
+			"or audit logs: a Dataflow or audit resource type, log name or service, a protoPayload.@type naming " +
+			"AuditLog, a protoPayload field only audit entries carry (serviceName, methodName, resourceName, " +
+			"authenticationInfo and the like: protoPayload.serviceName = \"storage.googleapis.com\" selects exactly " +
+			"Cloud Storage's audit logs), or a bare search term or SEARCH() term found inside cloudaudit.googleapis.com, " +
+			"an audit log ID (activity, data_access, system_event, policy), dataflow.googleapis.com or dataflow_step. " +
+			"Everything else can drop them: an empty filter, a severity-only, sample()-only or resource.type-only " +
+			"filter, other negations (NOT, -, !=), a regular expression, an OR with an unrestricted branch, and a " +
+			"filter the pack cannot parse. Juxtaposition is an implicit AND, and OR binds tighter than AND, as in the " +
+			"Logging query language.",
+		Remediation: "Restrict the exclusion filter to the logs it is meant to drop by log name, such as " +
+			"log_id(\"syslog\") AND severity < WARNING, or pair its resource.type clause with NOT " +
+			"logName:\"cloudaudit.googleapis.com\" (resource.type = \"gce_instance\" AND NOT " +
+			"logName:\"cloudaudit.googleapis.com\" AND severity < WARNING); never select audit logs by protoPayload " +
+			"fields. Otherwise disable or delete the exclusion; enable disabled sinks (or narrow their filter the same " +
+			"way); remove disableDefaultSink.",
 		URL:      "https://cloud.google.com/logging/docs/routing/overview",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
@@ -97,8 +111,9 @@ func checkExclusion(c *policy.Call, e gcp.Value, gate gcp.Value, what string) {
 		c.Unknown(gate.Path())
 		return
 	}
-	c.Violation(filter.Path(), "%s; while this %s is enabled it can drop Dataflow job, worker or audit logs: add a positive "+
-		"clause that rules them out (such as resource.type = \"gce_instance\") or set disabled: true", filterReason(v, filter), what)
+	c.Violation(filter.Path(), "%s; while this %s is enabled it can drop Dataflow job, worker or audit logs: restrict it "+
+		"by log name (such as log_id(\"syslog\")) or pair its resource.type clause with NOT logName:\"cloudaudit.googleapis.com\", "+
+		"or set disabled: true", filterReason(v, filter), what)
 }
 
 func checkSink(c *policy.Call, r *gcp.Resource) {

@@ -47,11 +47,11 @@ func RequiredLabels() *policy.Policy {
 		Family:   "labels",
 		Types:    gcp.LabelTargets(),
 		ConfigSchema: `{"type":"object","properties":{
-			"requiredLabels":{"type":"array","items":{"type":"string","minLength":1},"default":["env","team"],
+			"requiredLabels":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":["env","team"],
 				"description":"Label keys every resource must carry."},
-			"allowedValues":{"type":"object","additionalProperties":{"type":"string"},"default":{},
-				"description":"Map of label key to a regular expression its value must fully match."},
-			"excludeTypes":{"type":"array","items":{"type":"string"},"default":[],
+			"allowedValues":{"type":"object","additionalProperties":{"type":"string","format":"regex"},"default":{},
+				"description":"Map of label key to a regular expression (Go RE2 syntax) its value must fully match."},
+			"excludeTypes":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
 				"description":"Type tokens this policy skips."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *requiredLabelsConfig) {
 		if slices.Contains(cfg.ExcludeTypes, r.Type) {
@@ -75,7 +75,12 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 			c.Unknown(v.Path())
 			continue
 		case gcp.Absent:
-			c.Violation(path, "required label %q is missing; add it to %s or to the provider's defaultLabels", key, set.Own.Path())
+			if set.Defaults != nil {
+				c.Violation(path, "required label %q is missing; add it to %s or to the provider's defaultLabels", key, set.Own.Path())
+			} else {
+				// Pipelines, SQL and monitoring userLabels get no provider defaults.
+				c.Violation(path, "required label %q is missing; add it to %s", key, set.Own.Path())
+			}
 			continue
 		}
 		re := cfg.allowed[key]

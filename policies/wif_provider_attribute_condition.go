@@ -71,8 +71,8 @@ func WIFProviderAttributeCondition() *policy.Policy {
 		Family:   "oidc-federation",
 		Types:    []string{gcp.WorkloadIdentityPoolProvider},
 		ConfigSchema: `{"type":"object","properties":{
-			"gitlabIssuers":{"type":"array","items":{"type":"string","minLength":1},"default":[],
-				"description":"Issuer URIs of self-managed GitLab instances, held to the same rule as https://gitlab.com."}}}`,
+			"gitlabIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,"default":[],
+				"description":"Issuer URIs (https://host[/path]) of self-managed GitLab instances, held to the same rule as https://gitlab.com."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *wifConditionConfig) {
 		mapping := r.Get("attributeMapping")
 		checkSubjectMapping(c, r, mapping)

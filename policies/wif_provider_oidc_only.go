@@ -63,11 +63,11 @@ func WIFProviderOIDCOnly() *policy.Policy {
 		Family:   "oidc-federation",
 		Types:    []string{gcp.WorkloadIdentityPoolProvider},
 		ConfigSchema: `{"type":"object","properties":{
-			"allowedProtocols":{"type":"array","items":{"type":"string","enum":["oidc","aws","saml","x509"]},"default":["oidc"],
+			"allowedProtocols":{"type":"array","items":{"type":"string","enum":["oidc","aws","saml","x509"]},"uniqueItems":true,"default":["oidc"],
 				"description":"Identity provider protocols a pool provider may use."},
-			"allowedIssuers":{"type":"array","items":{"type":"string","minLength":1},
+			"allowedIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,
 				"default":["https://token.actions.githubusercontent.com","https://gitlab.com","https://api.pulumi.com/oidc"],
-				"description":"OIDC issuer URIs a pool provider may trust (compared after removing a trailing slash; scheme and host case-insensitive)."}}}`,
+				"description":"OIDC issuer URIs (https://host[/path]) a pool provider may trust (compared after removing a trailing slash; host case-insensitive)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *wifOIDCOnlyConfig) {
 		present, unknown := 0, false
 		for _, proto := range gcp.WIFProtocols {

@@ -142,10 +142,11 @@ func analyzerInfo(pack *policy.Pack, info PackInfo) *pulumirpc.AnalyzerInfo {
 		Description: pack.Description, Readme: info.Readme, Provider: info.Provider,
 		Tags: info.Tags, Repository: info.Repository,
 	}
-	for _, p := range pack.Policies() {
+	levels := pack.Levels()
+	for i, p := range pack.Policies() {
 		pi := &pulumirpc.PolicyInfo{
 			Name: p.Name, DisplayName: p.Title, Description: p.Description,
-			EnforcementLevel: levelToRPC(pack.Level(p.Name)),
+			EnforcementLevel: levelToRPC(levels[i]),
 			Severity:         severityToRPC(p.Severity),
 			Tags:             []string{p.Family},
 			RemediationSteps: p.Remediation,

@@ -3,6 +3,7 @@ package gcp
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -50,21 +51,35 @@ type LogFilterVerdict struct {
 // and services dataflow.googleapis.com / datapipelines.googleapis.com) or
 // Cloud Audit Logs (cloudaudit.googleapis.com log names).
 //
-// A filter cannot match them only when
+// Audit log entries carry the audited resource's type (a Compute Engine
+// audit entry has resource.type "gce_instance"), so a resource.type
+// restriction rules out Dataflow logs but not audit logs. A filter cannot
+// match either only when
 //   - its top level (the AND of its conjuncts; juxtaposition is an implicit
-//     AND) has a positive clause that restricts it to resource types, log
-//     names or services that are neither Dataflow nor audit logs:
-//     `resource.type = "gce_instance"`, `resource.type:"gce"`,
-//     `resource.type = ("a" OR "b")`, `logName = "projects/p/logs/foo"`,
-//     `logName:"logs/foo"`, `log_id("foo")`,
-//     `protoPayload.serviceName = "storage.googleapis.com"`, or an OR whose
-//     every branch is such a clause; and
-//   - no positive clause anywhere names Dataflow or audit logs (an exclusion
-//     such as `resource.type="gce_instance" logName:"cloudaudit.googleapis.com"`
-//     still drops audit logs).
+//     AND) rules out Dataflow logs with a positive clause restricting it to
+//     other resource types or log names: `resource.type = "gce_instance"`,
+//     `resource.type:"gce"`, `resource.type = ("a" OR "b")`,
+//     `logName = "projects/p/logs/foo"`, `logName:"logs/foo"`,
+//     `log_id("foo")`, or an OR whose every branch does;
+//   - its top level also rules out audit logs: a log name restriction as
+//     above, a negation of every audit log (`NOT logName:"cloudaudit.googleapis.com"`,
+//     `-logName:"logs/cloudaudit"`, `NOT protoPayload.@type = "type.googleapis.com/google.cloud.audit.AuditLog"`),
+//     a positive clause on a payload audit entries never carry (`textPayload`,
+//     `jsonPayload...`: the payload is one of proto, text or JSON), a
+//     `protoPayload.@type` of another type, or an OR whose every branch
+//     does; and
+//   - no positive clause anywhere names Dataflow or audit logs: a Dataflow
+//     or audit resource type, log name or service; a `protoPayload.@type`
+//     naming audit logs; a `protoPayload` field only audit entries carry
+//     (`serviceName`, `methodName`, `resourceName`, `authenticationInfo`...,
+//     so `protoPayload.serviceName = "storage.googleapis.com"` selects
+//     Cloud Storage audit logs); a field path naming Dataflow; a bare search
+//     term or SEARCH() term that is a substring of a Dataflow or audit token
+//     or audit log ID ("cloudaudit", "data_access", "dataflow").
 //
 // Everything else can match them: an empty filter, a severity-only or
-// sampling-only filter, negations (NOT, `-`, `!=`, `!~`), regular
+// sampling-only filter, a resource.type-only filter, positive negations
+// (NOT, `-`, `!=`, `!~`) other than the audit exclusion above, regular
 // expressions, OR with any unrestricted branch, and filters the parser
 // cannot read (fail closed). The Logging query language gives OR a higher
 // precedence than AND, and NOT the highest.
@@ -76,15 +91,25 @@ func ClassifyLogFilter(filter string) LogFilterVerdict {
 	if err != nil {
 		return LogFilterVerdict{CanMatch: true, Reason: "cannot be parsed, so the pack cannot rule out that it matches Dataflow or audit logs"}
 	}
-	if n := root.namesDangerous(true); n != nil {
-		return LogFilterVerdict{CanMatch: true, Reason: "names Dataflow or Cloud Audit Logs", Clause: strings.TrimSpace(filter[n.start:n.end])}
+	if n, why := root.namesDangerous(true); n != nil {
+		return LogFilterVerdict{CanMatch: true, Reason: why, Clause: strings.TrimSpace(filter[n.start:n.end])}
 	}
-	if !root.restricts() {
-		return LogFilterVerdict{CanMatch: true, Reason: "has no top-level AND-ed clause restricting it to resource types, " +
-			"log names or services other than Dataflow and Cloud Audit Logs"}
+	if !root.rulesOut(dataflowLogs) {
+		return LogFilterVerdict{CanMatch: true, Reason: "has no top-level AND-ed clause restricting it to resource types " +
+			"or log names other than Dataflow's and Cloud Audit Logs'"}
+	}
+	if !root.rulesOut(auditLogs) {
+		return LogFilterVerdict{CanMatch: true, Reason: "has no top-level AND-ed clause ruling out Cloud Audit Logs, " +
+			"whose entries carry the audited resource's type (a resource.type restriction alone keeps matching them)"}
 	}
 	return LogFilterVerdict{}
 }
+
+// Reasons for a clause that names Dataflow or audit logs.
+const (
+	reasonNames          = "names Dataflow or Cloud Audit Logs"
+	reasonAuditOnlyField = "names Cloud Audit Logs: only audit log entries carry that protoPayload field"
+)
 
 // The strings that identify Dataflow and audit logs.
 var (
@@ -92,12 +117,15 @@ var (
 	auditService     = "cloudaudit.googleapis.com"
 	// dangerousTokens name Dataflow or audit logs wherever they appear.
 	dangerousTokens = []string{"dataflow.googleapis.com", "datapipelines.googleapis.com", "cloudaudit.googleapis.com", "dataflow_step", "audited_resource"}
+	// auditLogIDs are the log IDs Cloud Audit Logs write, decoded.
+	auditLogIDs = []string{
+		"cloudaudit.googleapis.com/activity", "cloudaudit.googleapis.com/data_access",
+		"cloudaudit.googleapis.com/system_event", "cloudaudit.googleapis.com/policy",
+	}
 	// dangerousLogIDs are the log IDs Dataflow and Cloud Audit Logs write,
 	// decoded; a `logName:` substring without a `logs/` anchor is judged
 	// against them.
-	dangerousLogIDs = []string{
-		"cloudaudit.googleapis.com/activity", "cloudaudit.googleapis.com/data_access",
-		"cloudaudit.googleapis.com/system_event", "cloudaudit.googleapis.com/policy",
+	dangerousLogIDs = append(slices.Clone(auditLogIDs),
 		"dataflow.googleapis.com/job-message", "dataflow.googleapis.com/worker",
 		"dataflow.googleapis.com/worker-startup", "dataflow.googleapis.com/harness",
 		"dataflow.googleapis.com/harness-startup", "dataflow.googleapis.com/shuffler",
@@ -106,16 +134,47 @@ var (
 		"dataflow.googleapis.com/agent", "dataflow.googleapis.com/provision",
 		"dataflow.googleapis.com/vm-health", "dataflow.googleapis.com/vm-monitor",
 		"dataflow.googleapis.com/resource", "dataflow.googleapis.com/insights",
-	}
+	)
 	dangerousLogPrefixes = []string{"cloudaudit.googleapis.com/", "dataflow.googleapis.com/", "datapipelines.googleapis.com/"}
 	dangerousTypes       = []string{"dataflow_step", "audited_resource"}
+	// searchHaystack is what a bare search term or SEARCH() term is judged
+	// against: a term that occurs inside one of these names Dataflow or
+	// audit logs ("cloudaudit", "data_access", "dataflow"). The suffixes of
+	// Dataflow's own log IDs (worker, kubelet, system...) are ordinary words
+	// and are left out; a `logName:` fragment is still judged against them.
+	searchHaystack = slices.Concat(dangerousTokens, dangerousLogPrefixes, prefixEach("logs/", auditLogIDs),
+		prefixEach("logs/", dangerousLogPrefixes))
+	// auditLogNameCore is the part every audit log name contains, as stored
+	// (the log ID's slash is URL-encoded); a `logName:` negation of a
+	// substring of it drops every audit log from the filter.
+	auditLogNameCore = "logs/cloudaudit.googleapis.com%2f"
+	// auditLogType is the protoPayload.@type of every audit log entry.
+	auditLogType = "type.googleapis.com/google.cloud.audit.auditlog"
+	// auditOnlyProtoFields are the AuditLog payload fields (canonical: lower
+	// case, no underscores) no other protoPayload type has; a positive
+	// comparison on one selects audit log entries. (App Engine request logs
+	// are the other protoPayload entries; they share only `status`.)
+	auditOnlyProtoFields = []string{
+		"servicename", "methodname", "resourcename", "resourcelocation", "resourceoriginalstate",
+		"numresponseitems", "authenticationinfo", "authorizationinfo", "policyviolationinfo",
+		"requestmetadata", "request", "response", "metadata", "servicedata",
+	}
 )
+
+func prefixEach(prefix string, in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = prefix + s
+	}
+	return out
+}
 
 // restricting field names, canonical (lower case, no underscores).
 const (
 	fieldResourceType = "resource.type"
 	fieldLogName      = "logname"
 	fieldServiceName  = "protopayload.servicename"
+	fieldProtoType    = "protopayload.@type"
 )
 
 func canonicalField(f string) string {
@@ -218,6 +277,73 @@ func logIDDangerous(id string) bool {
 	return containsAny(id, dangerousTokens)
 }
 
+// searchTermDangerous judges a bare search term (a has-match against every
+// field) or a SEARCH() term: it names Dataflow or audit logs when it
+// contains a Dataflow or audit token or occurs inside one.
+func searchTermDangerous(v string) bool {
+	v = normalizeLogValue(strings.Trim(v, "`"))
+	if v == "" || v == "*" {
+		return false
+	}
+	return containsAny(v, dangerousTokens) || substringOfAny(v, searchHaystack)
+}
+
+// searchQueryDangerous judges the query of SEARCH([field,] query): its
+// whitespace-separated terms (a `backquoted phrase` is judged whole).
+func searchQueryDangerous(q string) bool {
+	if searchTermDangerous(q) {
+		return true
+	}
+	for _, term := range strings.Fields(q) {
+		if searchTermDangerous(term) {
+			return true
+		}
+	}
+	return false
+}
+
+// auditOnlyField reports whether a canonical field path is, or lies inside,
+// a protoPayload field only audit log entries carry.
+func auditOnlyField(field string) bool {
+	rest, ok := strings.CutPrefix(field, "protopayload.")
+	if !ok {
+		return false
+	}
+	first, _, _ := strings.Cut(rest, ".")
+	return slices.Contains(auditOnlyProtoFields, first)
+}
+
+// payloadField reports whether a canonical field path is, or lies inside,
+// textPayload or jsonPayload, which audit log entries never carry.
+func payloadField(field string) bool {
+	return field == "textpayload" || field == "jsonpayload" || strings.HasPrefix(field, "jsonpayload.")
+}
+
+// requiresField reports whether a positive comparison with op holds only
+// for entries that have the field.
+func requiresField(op string) bool {
+	switch op {
+	case "=", ":", "=~", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
+}
+
+// protoTypeNamesAudit reports whether a positive protoPayload.@type
+// comparison can select audit log entries.
+func protoTypeNamesAudit(op, v string) bool {
+	nv := normalizeLogValue(v)
+	switch op {
+	case "=":
+		return nv == "" || nv == "*" || strings.Contains(nv, "audit")
+	case ":":
+		return nv == "" || nv == "*" || strings.Contains(nv, "audit") || strings.Contains(auditLogType, nv)
+	case "=~":
+		return true // a regular expression the pack does not evaluate
+	}
+	return false
+}
+
 // ---- syntax tree -----------------------------------------------------------
 
 type lfKind uint8
@@ -243,31 +369,54 @@ type lfNode struct {
 	start, end int // byte span in the filter, for messages
 }
 
-// restricts reports whether the node confines matches to log entries that
-// are neither Dataflow nor audit logs.
-func (n *lfNode) restricts() bool {
+// The two families of logs a filter must stay away from.
+type logFamily uint8
+
+const (
+	dataflowLogs logFamily = iota + 1
+	auditLogs
+)
+
+// rulesOut reports whether the node, taken positively, confines matches to
+// log entries outside the family.
+func (n *lfNode) rulesOut(f logFamily) bool {
 	switch n.kind {
 	case lfAnd:
 		for _, c := range n.children {
-			if c.restricts() {
+			if c.rulesOut(f) {
 				return true
 			}
 		}
 		return false
 	case lfOr:
 		for _, c := range n.children {
-			if !c.restricts() {
+			if !c.rulesOut(f) {
 				return false
 			}
 		}
 		return len(n.children) > 0
+	case lfNot:
+		// Only audit logs can be ruled out by a negation, and only by one
+		// that covers every audit log; Dataflow needs a positive restriction.
+		return f == auditLogs && n.children[0].coversAllAuditLogs()
 	case lfCompare:
-		switch n.field {
-		case fieldResourceType, fieldLogName, fieldServiceName:
-		default:
-			return false
+		return n.compareRulesOut(f)
+	case lfFunc:
+		return n.field == "log_id" && len(n.values) == 1 && !logIDDangerous(n.values[0])
+	}
+	return false
+}
+
+func (n *lfNode) compareRulesOut(f logFamily) bool {
+	if len(n.values) == 0 {
+		return false
+	}
+	switch {
+	case n.field == fieldResourceType, n.field == fieldLogName:
+		if f == auditLogs && n.field == fieldResourceType {
+			return false // audit entries carry the audited resource's type
 		}
-		if (n.op != "=" && n.op != ":") || !n.orList || len(n.values) == 0 {
+		if (n.op != "=" && n.op != ":") || !n.orList {
 			return false
 		}
 		for _, v := range n.values {
@@ -276,20 +425,85 @@ func (n *lfNode) restricts() bool {
 			}
 		}
 		return true
-	case lfFunc:
-		return n.field == "log_id" && len(n.values) == 1 && !logIDDangerous(n.values[0])
+	case f == auditLogs && payloadField(n.field):
+		return requiresField(n.op)
+	case f == auditLogs && n.field == fieldProtoType:
+		if (n.op != "=" && n.op != ":") || !n.orList {
+			return false
+		}
+		for _, v := range n.values {
+			if protoTypeNamesAudit(n.op, v) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }
 
+// coversAllAuditLogs reports whether the node, taken positively, matches
+// every audit log entry, so that its negation rules them all out.
+func (n *lfNode) coversAllAuditLogs() bool {
+	switch n.kind {
+	case lfOr:
+		for _, c := range n.children {
+			if c.coversAllAuditLogs() {
+				return true
+			}
+		}
+	case lfAnd:
+		for _, c := range n.children {
+			if !c.coversAllAuditLogs() {
+				return false
+			}
+		}
+		return len(n.children) > 0
+	case lfCompare:
+		var covers func(v string) bool
+		switch {
+		case n.field == fieldLogName && n.op == ":":
+			covers = func(v string) bool { return substringOfLower(v, auditLogNameCore) }
+		case n.field == fieldProtoType && n.op == ":":
+			covers = func(v string) bool { return substringOfLower(v, auditLogType) }
+		case n.field == fieldProtoType && n.op == "=":
+			covers = func(v string) bool { return strings.EqualFold(strings.TrimSpace(v), auditLogType) }
+		default:
+			return false
+		}
+		if n.orList {
+			// (a OR b): covering with one value is enough.
+			return slices.ContainsFunc(n.values, covers)
+		}
+		for _, v := range n.values {
+			if !covers(v) {
+				return false
+			}
+		}
+		return len(n.values) > 0
+	case lfGlobal:
+		// a bare term matches an entry when any field, logName included,
+		// contains it
+		return substringOfLower(n.values[0], auditLogNameCore)
+	}
+	return false
+}
+
+// substringOfLower reports whether v, lowercased and not decoded (the
+// comparison is with the stored, URL-encoded log name), is a non-empty
+// substring of s.
+func substringOfLower(v, s string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v != "" && strings.Contains(s, v)
+}
+
 // namesDangerous returns the first clause that, taken positively, selects
-// Dataflow or audit logs by name.
-func (n *lfNode) namesDangerous(positive bool) *lfNode {
+// Dataflow or audit logs by name, and why.
+func (n *lfNode) namesDangerous(positive bool) (*lfNode, string) {
 	switch n.kind {
 	case lfAnd, lfOr:
 		for _, c := range n.children {
-			if hit := c.namesDangerous(positive); hit != nil {
-				return hit
+			if hit, why := c.namesDangerous(positive); hit != nil {
+				return hit, why
 			}
 		}
 	case lfNot:
@@ -300,43 +514,67 @@ func (n *lfNode) namesDangerous(positive bool) *lfNode {
 			pos = !pos
 		}
 		if !pos {
-			return nil
+			return nil, ""
 		}
 		restrictingField := n.field == fieldResourceType || n.field == fieldLogName || n.field == fieldServiceName
 		for _, v := range n.values {
 			if restrictingField && (n.op == "=" || n.op == ":" || n.op == "!=") {
 				if nv := normalizeLogValue(v); nv != "" && nv != "*" && valueDangerous(n.field, n.op, v) {
-					return n
+					return n, reasonNames
 				}
 				continue
 			}
 			if containsAny(normalizeLogValue(v), dangerousTokens) {
-				return n
+				return n, reasonNames
 			}
 		}
+		op := n.op // the operator as the clause is taken: NOT a != b is a = b
+		if !positive {
+			op = strings.TrimPrefix(op, "!")
+			if op == "~" {
+				op = "=~"
+			}
+		}
+		if !requiresField(op) {
+			return nil, ""
+		}
+		switch {
+		case n.field == fieldServiceName || auditOnlyField(n.field):
+			return n, reasonAuditOnlyField
+		case n.field == fieldProtoType && slices.ContainsFunc(n.values, func(v string) bool { return protoTypeNamesAudit(op, v) }):
+			return n, reasonNames
+		case strings.Contains(n.field, "dataflow") || containsAny(n.field, dangerousTokens):
+			// such as labels."dataflow.googleapis.com/job_id"
+			return n, reasonNames
+		}
 	case lfGlobal:
-		if positive && containsAny(normalizeLogValue(n.values[0]), dangerousTokens) {
-			return n
+		if positive && searchTermDangerous(n.values[0]) {
+			return n, reasonNames
 		}
 	case lfFunc:
 		if !positive {
-			return nil
+			return nil, ""
 		}
-		if n.field == "log_id" {
+		switch n.field {
+		case "log_id":
 			for _, v := range n.values {
 				if nv := normalizeLogValue(v); nv != "" && logIDDangerous(v) {
-					return n
+					return n, reasonNames
 				}
 			}
-			return nil
+			return nil, ""
+		case "search":
+			if len(n.values) > 0 && searchQueryDangerous(n.values[len(n.values)-1]) {
+				return n, reasonNames
+			}
 		}
 		for _, v := range n.values {
 			if containsAny(normalizeLogValue(v), dangerousTokens) {
-				return n
+				return n, reasonNames
 			}
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // ---- lexer -----------------------------------------------------------------

@@ -210,7 +210,7 @@ func (s *schema) defaults() map[string]any {
 // else at the top level. It's compiled as draft 7 (the engine uses
 // gojsonschema, whose keywords are those of drafts 4 to 7; draft 4's boolean
 // exclusiveMinimum/exclusiveMaximum make the schema invalid here), asserting
-// formats the way the engine does (see engineFormats).
+// formats the way the engine does (see policy.RegisterEngineFormats).
 func (s *schema) compile() (*jsonschema.Schema, error) {
 	// Decode again with json.Number, which keeps the schema's numbers exact.
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader([]byte(s.text)))
@@ -232,7 +232,7 @@ func (s *schema) compile() (*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
-	registerEngineFormats(c)
+	policy.RegisterEngineFormats(c)
 	if err := c.AddResource(loc, top); err != nil {
 		return nil, err
 	}

@@ -156,3 +156,16 @@ func TestValidateRejectsMisdeclaredPolicies(t *testing.T) {
 	_, err = policy.NewPack("bad pack name", "1.0.0", "d", nil)
 	assert.Error(t, err)
 }
+
+func TestConfigureAssertsFormatsLikeTheEngine(t *testing.T) {
+	m := meta("p", policy.Mandatory)
+	m.ConfigSchema = `{"type":"object","properties":{"pattern":{"type":"string","format":"regex","default":""},
+		"issuer":{"type":"string","format":"uri","default":"https://example.com"}}}`
+	pack := newPack(t, policy.Resource(m, func(*policy.Call, *gcp.Resource, *struct{}) {}))
+	_, err := pack.Configure(map[string]policy.PolicyConfig{"p": {Properties: map[string]any{"pattern": "^(unclosed"}}})
+	require.ErrorContains(t, err, "p: pattern")
+	_, err = pack.Configure(map[string]policy.PolicyConfig{"p": {Properties: map[string]any{"issuer": "not a uri"}}})
+	require.ErrorContains(t, err, "p: issuer")
+	_, err = pack.Configure(map[string]policy.PolicyConfig{"p": {Properties: map[string]any{"pattern": "^etl-[a-z]+$"}}})
+	require.NoError(t, err)
+}

@@ -84,6 +84,11 @@ func compileSchema(pol *Policy) (*jsonschema.Schema, error) {
 		return nil, fmt.Errorf("policy %s: config schema: %w", pol.Name, err)
 	}
 	c := jsonschema.NewCompiler()
+	// Draft 7 as the engine reads it, formats asserted as it asserts them:
+	// the default (2020-12) treats "format" as an annotation only.
+	c.DefaultDraft(jsonschema.Draft7)
+	c.AssertFormat()
+	RegisterEngineFormats(c)
 	url := "policy://" + pol.Name + ".json"
 	if err := c.AddResource(url, doc); err != nil {
 		return nil, fmt.Errorf("policy %s: config schema: %w", pol.Name, err)
@@ -268,4 +273,10 @@ func (p *Pack) StackPolicies() []*Policy {
 		out[i] = p.policies[j]
 	}
 	return out
+}
+
+// Levels returns every policy's resolved level from one configuration, in
+// registration order: a concurrent Configure never shows half of it.
+func (p *Pack) Levels() []Level {
+	return p.settings.Load().levels
 }

@@ -1,4 +1,4 @@
-package packconfig
+package policy
 
 import (
 	"errors"
@@ -45,7 +45,8 @@ var engineFormats = map[string]func(string) bool{
 // doesn't: they must not be asserted.
 var validatorOnlyFormats = []string{"duration", "period", "semver"}
 
-func registerEngineFormats(c *jsonschema.Compiler) {
+// RegisterEngineFormats makes c assert "format" the way the engine does.
+func RegisterEngineFormats(c *jsonschema.Compiler) {
 	for name, check := range engineFormats {
 		c.RegisterFormat(&jsonschema.Format{Name: name, Validate: func(v any) error {
 			switch v := v.(type) {
@@ -127,7 +128,7 @@ func isHostname(s string) bool {
 		}
 		for i := 0; i < len(label); i++ {
 			c := label[i]
-			if !(isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
+			if !(isASCIIDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
 				return false
 			}
 		}
@@ -147,7 +148,7 @@ func isLowerUUID(s string) bool {
 			return false
 		}
 		for j := 0; j < len(g); j++ {
-			if !(isDigit(g[j]) || 'a' <= g[j] && g[j] <= 'f') {
+			if !(isASCIIDigit(g[j]) || 'a' <= g[j] && g[j] <= 'f') {
 				return false
 			}
 		}
@@ -173,7 +174,7 @@ func isJSONPointer(s string) bool {
 // followed by "#" or a JSON pointer.
 func isRelativeJSONPointer(s string) bool {
 	n := 0
-	for n < len(s) && isDigit(s[n]) {
+	for n < len(s) && isASCIIDigit(s[n]) {
 		n++
 	}
 	if n == 0 || (n > 1 && s[0] == '0') {
@@ -181,3 +182,5 @@ func isRelativeJSONPointer(s string) bool {
 	}
 	return s[n:] == "#" || isJSONPointer(s[n:])
 }
+
+func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
