@@ -6,7 +6,8 @@ package policies_test
 // it through both front ends with every policy enabled as the fixture
 // configures them, and look for the plaintexts in everything that comes out:
 //
-//   - `check` (the real command, through cli.App) in text, JSON and SARIF;
+//   - `check`: the real command (cli.App) in SARIF, and its evaluation
+//     (cli.Evaluate) through the text and JSON report writers;
 //   - the analyzer: Analyze, Remediate and AnalyzeStack with the same
 //     resources marshalled as the engine sends them (secret envelopes), its
 //     warnings, and the in-engine report in SARIF and JSON.
@@ -51,6 +52,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -414,25 +416,36 @@ func TestNoSecretLeaksAnywhere(t *testing.T) {
 	}
 }
 
-// spCheckCommand runs `check` in every format and returns what it printed.
-// The fixtures refer to files relative to the repository root.
+// spCheckCommand runs the real `check` once (SARIF: configuration,
+// exceptions and the SARIF writer), then renders the same evaluation as
+// `check` does in text and JSON, and returns everything printed. The
+// fixtures refer to files relative to the repository root.
 func spCheckCommand(t *testing.T, pack *policy.Pack, root, export, config string) map[string]string {
 	t.Helper()
 	t.Chdir(root)
 	out := map[string]string{}
-	for _, format := range []string{"text", "json", "sarif"} {
-		var stdout, stderr bytes.Buffer
-		app := &cli.App{Pack: pack, Info: analyzer.PackInfo{Provider: "gcp"}, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
-		args := []string{"check", "--format", format}
-		if config != "" {
-			args = append(args, "--policy-pack-config", config)
-		}
-		code := app.Run(context.Background(), append(args, export))
-		require.NotEqual(t, 2, code, "check failed: %s", stderr.String())
-		require.NotEmpty(t, stdout.String())
-		out["check "+format] = stdout.String()
-		out["check "+format+" stderr"] = stderr.String()
+	var stdout, stderr bytes.Buffer
+	app := &cli.App{Pack: pack, Info: analyzer.PackInfo{Provider: "gcp"}, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
+	args := []string{"check", "--format", "sarif"}
+	if config != "" {
+		args = append(args, "--policy-pack-config", config)
 	}
+	code := app.Run(context.Background(), append(args, export))
+	require.NotEqual(t, 2, code, "check failed: %s", stderr.String())
+	out["check sarif"], out["check stderr"] = stdout.String(), stderr.String()
+
+	// The pack is configured as check configured it.
+	dep, err := stackfile.ReadFile(export)
+	require.NoError(t, err)
+	rep := report.New(report.Pack{Name: pack.Name, Version: pack.Version}, report.Stack{Project: dep.Project, Stack: dep.Stack},
+		dep.Total, cli.Evaluate(context.Background(), pack, dep, nil))
+	var text, js bytes.Buffer
+	require.NoError(t, rep.WriteText(&text, func(name string) string {
+		p, _ := pack.Lookup(name)
+		return p.Remediation
+	}))
+	require.NoError(t, rep.WriteJSON(&js))
+	out["check text"], out["check json"] = text.String(), js.String()
 	// Sanity: every string is secret, yet a bad fixture still fails.
 	require.Contains(t, out["check json"], `"kind": "violation"`, "a bad fixture with secret strings still has violations")
 	return out
