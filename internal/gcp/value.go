@@ -269,25 +269,28 @@ func (v Value) Display() string {
 }
 
 // SecretStrings collects the plaintext of every secret string inside raw, so
-// front ends can scrub them from anything they print.
-func SecretStrings(raw property.Value, out map[string]struct{}) {
-	collectSecrets(raw, false, out)
+// front ends can scrub them from anything they print, and (when plain is not
+// nil) every string that is not secret.
+func SecretStrings(raw property.Value, secret, plain map[string]struct{}) {
+	collectStrings(raw, false, secret, plain)
 }
 
-func collectSecrets(v property.Value, inSecret bool, out map[string]struct{}) {
+func collectStrings(v property.Value, inSecret bool, secret, plain map[string]struct{}) {
 	inSecret = inSecret || v.Secret()
 	switch {
 	case v.IsString():
 		if inSecret {
-			out[v.AsString()] = struct{}{}
+			secret[v.AsString()] = struct{}{}
+		} else if plain != nil {
+			plain[v.AsString()] = struct{}{}
 		}
 	case v.IsArray():
 		for _, e := range v.AsArray().All {
-			collectSecrets(e, inSecret, out)
+			collectStrings(e, inSecret, secret, plain)
 		}
 	case v.IsMap():
 		for _, e := range v.AsMap().All {
-			collectSecrets(e, inSecret, out)
+			collectStrings(e, inSecret, secret, plain)
 		}
 	}
 }

@@ -356,22 +356,22 @@ func notApplicableReason(pol *Policy) string {
 type secretSet struct{ values []string }
 
 func newSecretSet(rs ...*gcp.Resource) *secretSet {
-	seen := map[string]struct{}{}
+	secret, plain := map[string]struct{}{}, map[string]struct{}{}
 	providers := map[*gcp.Provider]bool{}
 	for _, r := range rs {
-		if r.Props.HasSecrets() {
-			gcp.SecretStrings(property.New(r.Props), seen)
-		}
+		gcp.SecretStrings(property.New(r.Props), secret, plain)
 		if pr := r.Provider; pr != nil && !providers[pr] {
 			providers[pr] = true
-			if pr.Props.HasSecrets() {
-				gcp.SecretStrings(property.New(pr.Props), seen)
-			}
+			gcp.SecretStrings(property.New(pr.Props), secret, plain)
 		}
 	}
 	s := &secretSet{}
-	for v := range seen {
-		if len(v) >= 4 {
+	for v := range secret {
+		// A value that the same resources also hold in the clear is not
+		// confidential: pulumi-gcp marks effectiveLabels secret as a hedge
+		// while the same values sit in plain labels, and scrubbing "prod"
+		// would garble every message naming a project.
+		if _, public := plain[v]; len(v) >= 4 && !public {
 			s.values = append(s.values, v)
 		}
 	}

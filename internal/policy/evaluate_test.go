@@ -169,3 +169,14 @@ func TestConfigureAssertsFormatsLikeTheEngine(t *testing.T) {
 	_, err = pack.Configure(map[string]policy.PolicyConfig{"p": {Properties: map[string]any{"pattern": "^etl-[a-z]+$"}}})
 	require.NoError(t, err)
 }
+
+func TestValuesAlsoHeldInTheClearAreNotScrubbed(t *testing.T) {
+	pack := newPack(t, reporter("p", policy.Mandatory))
+	r := res("raw-secret")
+	// The same value in plain labels and in secret effectiveLabels, as pulumi-gcp outputs have it.
+	r.Props = r.Props.Set("secret", property.New("prod-europe")).
+		Set("effectiveLabels", property.New(map[string]property.Value{"env": property.New("prod-europe")}).WithSecret(true))
+	fs, _ := pack.Analyze(context.Background(), r, policy.Options{})
+	require.Len(t, fs, 1)
+	assert.Equal(t, "leaks prod-europe", fs[0].Message)
+}
