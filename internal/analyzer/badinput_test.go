@@ -238,11 +238,6 @@ func biLevel(info *pulumirpc.AnalyzerInfo, name string) pulumirpc.EnforcementLev
 
 const biUnknownProperty = "unknown-property-silent"
 
-func init() {
-	ccKnownBugs[biUnknownProperty] = "a config property no policy schema declares (a typo such as requiredLabel) " +
-		"is accepted without a word by Configure and by check: the schemas lack additionalProperties:false and " +
-		"Pack.Configure does not warn, so the policy silently keeps its defaults (fail open on a typo)"
-}
 
 // ---- large and deep values ----
 
@@ -314,12 +309,6 @@ func biOptionsN() int {
 
 const biOptionReplacer = "option-name-replacer"
 
-func init() {
-	ccKnownBugs[biOptionReplacer] = "gcp.CanonicalOptionName (internal/gcp/pipelineoptions.go) builds a new " +
-		"strings.Replacer on every call; dataflow-no-guarded-option-overrides and dataflow-worker-logging call it " +
-		"for every option they look at, so a job with 100,000 parameters or experiments allocates ~5 GB and takes " +
-		"~14 s per Analyze, past the default 5 s deadline: the call fails closed on a timeout instead of answering"
-}
 
 func biStr(s string) *structpb.Value { return structpb.NewStringValue(s) }
 

@@ -415,13 +415,7 @@ func TestConfigSwapsAreAtomicForEveryCall(t *testing.T) {
 // the tests' author. The parts of the tests that hit them are skipped unless
 // DATAFLOW_GUARDRAILS_KNOWN_BUGS=1 (or names the bug); delete an entry once
 // the bug is fixed.
-var ccKnownBugs = map[string]string{
-	ccCancelRace: "policy.(*Pack).evaluateAll reassigns `results` after a cancel or timeout while the " +
-		"abandoned evaluation goroutine, which captured the variable, keeps writing results[k] (into the " +
-		"new `final` slice): a data race under -race, and late writes into the findings being returned",
-	ccFailAllLevels: "(*Server).failAll (undecodable properties) reads pack.Level once per policy, so a " +
-		"concurrent Configure shows through half-way",
-}
+var ccKnownBugs = map[string]string{}
 
 const (
 	ccCancelRace    = "cancel-race"

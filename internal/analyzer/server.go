@@ -256,8 +256,9 @@ func (s *Server) failAll(stack bool, typ, urn string, message func(policy string
 	if stack {
 		candidates = s.pack.StackPolicies()
 	}
+	levels := s.pack.LevelsByName() // one configuration for the whole answer
 	for _, p := range candidates {
-		level := s.pack.Level(p.Name)
+		level := levels[p.Name]
 		if level == policy.Disabled {
 			continue
 		}

@@ -47,8 +47,12 @@ func (o PipelineOption) Is(names ...string) bool {
 // underscores.
 func CanonicalOptionName(name string) string {
 	name = strings.ToLower(strings.TrimSpace(name))
-	return strings.NewReplacer("-", "", "_", "").Replace(name)
+	return optionSeparators.Replace(name)
 }
+
+// optionSeparators is built once: a Replacer per call costs megabytes on a
+// job with many parameters.
+var optionSeparators = strings.NewReplacer("-", "", "_", "")
 
 // optionSource is one place a Dataflow resource keeps pipeline options.
 type optionSource struct {

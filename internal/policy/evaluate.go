@@ -116,16 +116,16 @@ func (p *Pack) evaluateAll(ctx context.Context, timeout time.Duration, jobs []jo
 	} else {
 		var done atomic.Int32
 		finished := make(chan struct{})
-		go func() {
+		go func(slots [][]Finding) {
 			defer close(finished)
 			for k, j := range jobs {
 				if ctx.Err() != nil {
 					return
 				}
-				results[k] = j.run()
+				slots[k] = j.run()
 				done.Store(int32(k + 1))
 			}
-		}()
+		}(results)
 		var expired <-chan time.Time
 		if timeout > 0 {
 			t := time.NewTimer(timeout)

@@ -182,10 +182,16 @@ func (p *Pack) Configure(cfg map[string]PolicyConfig) (warnings []string, err er
 			level = l
 		}
 		props := pol.Defaults()
+		declared := pol.schemaProperties()
 		for k, v := range c.Properties {
-			if k != "enforcementLevel" {
-				props[k] = v
+			if k == "enforcementLevel" {
+				continue
 			}
+			if !declared[k] {
+				// A typo must not pass silently: the policy would keep its defaults.
+				warnings = append(warnings, fmt.Sprintf("policy %s: ignoring unknown property %q", pol.Name, k))
+			}
+			props[k] = v
 		}
 		decoded, derr := p.decode(i, props)
 		if derr != nil {
@@ -279,4 +285,28 @@ func (p *Pack) StackPolicies() []*Policy {
 // registration order: a concurrent Configure never shows half of it.
 func (p *Pack) Levels() []Level {
 	return p.settings.Load().levels
+}
+
+// LevelsByName is Levels keyed by policy name.
+func (p *Pack) LevelsByName() map[string]Level {
+	levels := p.settings.Load().levels
+	out := make(map[string]Level, len(levels))
+	for i, pol := range p.policies {
+		out[pol.Name] = levels[i]
+	}
+	return out
+}
+
+// schemaProperties lists the property names a policy's schema declares.
+func (p *Policy) schemaProperties() map[string]bool {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	out := map[string]bool{}
+	if p.ConfigSchema != "" && json.Unmarshal([]byte(p.ConfigSchema), &s) == nil {
+		for k := range s.Properties {
+			out[k] = true
+		}
+	}
+	return out
 }
