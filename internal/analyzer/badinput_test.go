@@ -238,7 +238,6 @@ func biLevel(info *pulumirpc.AnalyzerInfo, name string) pulumirpc.EnforcementLev
 
 const biUnknownProperty = "unknown-property-silent"
 
-
 // ---- large and deep values ----
 
 // biRaceBuild reports whether the test binary runs under the race detector,
@@ -308,7 +307,6 @@ func biOptionsN() int {
 }
 
 const biOptionReplacer = "option-name-replacer"
-
 
 func biStr(s string) *structpb.Value { return structpb.NewStringValue(s) }
 
