@@ -71,14 +71,7 @@ func recordReads(t *testing.T) map[read]bool {
 }
 
 func TestEveryReadPropertyExistsInTheSDK(t *testing.T) {
-	dir, err := sdkscan.Dir()
-	require.NoError(t, err)
-	resources, err := sdkscan.Scan(dir)
-	require.NoError(t, err)
-	byToken := map[string]sdkscan.Resource{}
-	for _, r := range resources {
-		byToken[r.Token] = r
-	}
+	dir, byToken := scanSDK(t)
 	provider, err := providerArgs(dir)
 	require.NoError(t, err)
 	byToken[gcp.ProviderType] = sdkscan.Resource{Token: gcp.ProviderType, Args: provider}
@@ -217,14 +210,7 @@ func providerArgs(dir string) ([]sdkscan.Field, error) {
 
 // TestResolveRejectsMisspeltProperties keeps the check above honest.
 func TestResolveRejectsMisspeltProperties(t *testing.T) {
-	dir, err := sdkscan.Dir()
-	require.NoError(t, err)
-	resources, err := sdkscan.Scan(dir)
-	require.NoError(t, err)
-	byToken := map[string]sdkscan.Resource{}
-	for _, r := range resources {
-		byToken[r.Token] = r
-	}
+	dir, byToken := scanSDK(t)
 	job, pipeline := byToken[gcp.DataflowJob], byToken[gcp.DataflowPipeline]
 	require.NoError(t, resolve(dir, job, read{path: "serviceAccountEmail"}))
 	require.NoError(t, resolve(dir, job, read{path: "labels.team"}))
@@ -234,4 +220,34 @@ func TestResolveRejectsMisspeltProperties(t *testing.T) {
 	require.NoError(t, resolve(dir, pipeline, read{path: "workload.dataflowFlexTemplateRequest.launchParameter.environment.serviceAccountEmail"}))
 	require.Error(t, resolve(dir, pipeline, read{path: "workload.dataflowFlexTemplateRequest.launchParameters.environment"}))
 	require.Error(t, resolve(dir, job, read{path: "name.first"}), "a string has no properties")
+}
+
+var (
+	scanOnce    sync.Once
+	scanDir     string
+	scanByToken map[string]sdkscan.Resource
+	scanErr     error
+)
+
+// scanSDK parses the SDK once per test binary and indexes it by type token.
+func scanSDK(t *testing.T) (string, map[string]sdkscan.Resource) {
+	t.Helper()
+	scanOnce.Do(func() {
+		scanDir, scanErr = sdkscan.Dir()
+		if scanErr != nil {
+			return
+		}
+		var resources []sdkscan.Resource
+		resources, scanErr = sdkscan.Scan(scanDir)
+		scanByToken = map[string]sdkscan.Resource{}
+		for _, r := range resources {
+			scanByToken[r.Token] = r
+		}
+	})
+	require.NoError(t, scanErr)
+	out := make(map[string]sdkscan.Resource, len(scanByToken))
+	for k, v := range scanByToken {
+		out[k] = v
+	}
+	return scanDir, out
 }
