@@ -48,6 +48,7 @@ type options struct {
 	starts     int
 	nodeStarts int
 	packDir    string
+	repeat     int
 }
 
 func main() {
@@ -61,6 +62,7 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the pack's server handling the largest estate in process")
 	flag.StringVar(&o.workDir, "workdir", "", "directory for binaries and scratch files (default: a temporary directory)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory")
+	flag.IntVar(&o.repeat, "repeat", 1, "sessions per analyzer and size, interleaved; the report shows the median of each measure")
 	flag.StringVar(&o.packDir, "pack", "", "build the pack run over gRPC from this directory instead of the repository (to A/B a change; in-process rows still use the repository's code)")
 	diags := flag.String("diagnostics", "", "write every diagnostic the analyzers return to this file (JSON lines)")
 	flag.IntVar(&o.starts, "starts", 15, "launches of each Go analyzer to time start-up (start to Configure answered)")
@@ -136,6 +138,7 @@ func run(ctx context.Context, o options) error {
 		if err := measureRuns(ctx, o, root, work, rep); err != nil {
 			return err
 		}
+		rep.LoadAfterRuns = loadAverage()
 	}
 	if o.cold || o.coldOnly {
 		rep.Cold = coldBuilds(ctx, root, work)
@@ -196,16 +199,23 @@ func measureRuns(ctx context.Context, o options, root, work string, rep *report)
 			return err
 		}
 		rep.Workloads = append(rep.Workloads, w.summary())
-		for _, v := range variantsFor(o, bins, node, eng.addr) {
-			logf("N=%d: %s", n, v.name)
-			res := runSession(ctx, v, w)
-			if res.Err != nil {
-				logf("N=%d: %s failed: %v", n, v.name, res.Err)
+		vs := variantsFor(o, bins, node, eng.addr)
+		runs := make([][]sessionResult, len(vs))
+		for r := 0; r < max(1, o.repeat); r++ {
+			for i, v := range vs {
+				logf("N=%d: %s (session %d of %d)", n, v.name, r+1, max(1, o.repeat))
+				res := runSession(ctx, v, w)
+				if res.Err != nil {
+					logf("N=%d: %s failed: %v", n, v.name, res.Err)
+				}
+				runs[i] = append(runs[i], res)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 			}
-			rep.Sessions = append(rep.Sessions, res)
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		}
+		for _, rs := range runs {
+			rep.Sessions = append(rep.Sessions, medianSession(rs))
 		}
 		logf("N=%d: in process", n)
 		profile := ""

@@ -58,6 +58,7 @@ func loadAverage() string {
 type report struct {
 	Started, Finished time.Time
 	Machine           machine
+	LoadAfterRuns     string // after the analyzer runs, before the cold builds (which load the machine themselves)
 	LoadAfter         string
 	Command           string
 	Seed              uint64
@@ -156,9 +157,15 @@ func (r *report) markdown() string {
 	if r.NodeVersion != "" {
 		p(", Node %s (%s)", r.NodeVersion, r.NodePackages)
 	}
-	p("\n- load average (1, 5, 15 min) before: %s, after: %s", r.Machine.LoadPre, r.LoadAfter)
-	if loadHigh(r.Machine.LoadPre) || loadHigh(r.LoadAfter) {
-		p(" — **the machine was busy (load ≥ 1.5 on %d cores): timings are noisy and pessimistic**", r.Machine.Cores)
+	p("\n- load average (1, 5, 15 min) before: %s", r.Machine.LoadPre)
+	if r.LoadAfterRuns != "" {
+		p(", after the analyzer runs: %s", r.LoadAfterRuns)
+	}
+	p(", at the end: %s", r.LoadAfter)
+	if loadHigh(r.Machine.LoadPre) {
+		p(" — **the machine was busy when the run started (load ≥ 1.5 on %d cores): timings are noisy and pessimistic**", r.Machine.Cores)
+	} else {
+		p(" (the harness and the analyzer under test themselves keep about 1–2 cores busy during the runs)")
 	}
 	p("\n")
 	if len(r.Workloads) > 0 {
@@ -181,7 +188,11 @@ func (r *report) markdown() string {
 
 	if len(r.Sessions) > 0 {
 		p("## Over gRPC, one process per row\n\n")
-		p("Latency is the engine-side round trip of each Analyze call (request marshalled beforehand). CPU is the analyzer process's utime+stime over the Analyze calls (plus the proxy's, for the proxied Node pack) divided by N; RSS is its VmHWM after AnalyzeStack. Ready is process start to Configure answered.\n\n")
+		p("Latency is the engine-side round trip of each Analyze call (request marshalled beforehand). CPU is the analyzer process's utime+stime over the Analyze calls (plus the proxy's, for the proxied Node pack) divided by N; RSS is its VmHWM after AnalyzeStack. Ready is process start to Configure answered.")
+		if len(r.Sessions) > 0 && r.Sessions[0].Runs > 1 {
+			p(" Each row is the median, measure by measure, of %d sessions run interleaved.", r.Sessions[0].Runs)
+		}
+		p("\n\n")
 		p("| N | analyzer | policies | start → port | ready | Analyze median | p99 | mean | CPU / resource | peak RSS | AnalyzeStack | diagnostics (Analyze / stack) |\n")
 		p("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Sessions {

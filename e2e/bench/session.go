@@ -139,7 +139,41 @@ type sessionResult struct {
 	Diagnostics int
 	StackDiags  int
 	Policies    int // enabled after Configure
+	Runs        int // sessions this result is the median of
 	Err         error
+}
+
+// medianSession combines repeated sessions: the median of each measure.
+// Any failed session makes the result a failure.
+func medianSession(rs []sessionResult) sessionResult {
+	out := rs[0]
+	out.Runs = len(rs)
+	for _, r := range rs {
+		if r.Err != nil {
+			out.Err = r.Err
+			return out
+		}
+	}
+	med := func(get func(sessionResult) time.Duration) time.Duration {
+		ds := make([]time.Duration, len(rs))
+		for i, r := range rs {
+			ds[i] = get(r)
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return percentile(ds, 0.5)
+	}
+	out.StartToPort = med(func(r sessionResult) time.Duration { return r.StartToPort })
+	out.Ready = med(func(r sessionResult) time.Duration { return r.Ready })
+	out.Median = med(func(r sessionResult) time.Duration { return r.Median })
+	out.P99 = med(func(r sessionResult) time.Duration { return r.P99 })
+	out.Mean = med(func(r sessionResult) time.Duration { return r.Mean })
+	out.CPUPerRes = med(func(r sessionResult) time.Duration { return r.CPUPerRes })
+	out.Stack = med(func(r sessionResult) time.Duration { return r.Stack })
+	out.StackCPU = med(func(r sessionResult) time.Duration { return r.StackCPU })
+	out.ProxyCPU = med(func(r sessionResult) time.Duration { return r.ProxyCPU })
+	out.PeakRSS = int64(med(func(r sessionResult) time.Duration { return time.Duration(r.PeakRSS) }))
+	out.ProxyRSS = int64(med(func(r sessionResult) time.Duration { return time.Duration(r.ProxyRSS) }))
+	return out
 }
 
 // runSession launches the analyzer and plays the engine's calls.
