@@ -31,6 +31,7 @@ const (
 	deployerPrinc  = "principalSet://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/github/attribute.repository/acme/etl"
 	dataflowAgent  = "serviceAccount:service-123456789012@dataflow-service-producer-prod.iam.gserviceaccount.com"
 	tempBucketName = gcpProject + "-dataflow-temp"
+	kmsKeyName     = "projects/" + gcpProject + "/locations/" + gcpRegion + "/keyRings/dataflow/cryptoKeys/jobs"
 )
 
 // stackLabels are the labels every compliant resource carries: the mandatory
@@ -416,6 +417,58 @@ func stackPolicyProgram(project, stack string) pulumi.RunFunc {
 			Subnetwork:          pulumi.String(subnetwork),
 			Parameters:          jobParameters(),
 			Labels:              stackLabels(project, stack),
+		})
+		return err
+	}
+}
+
+// hardeningProgram is scenario 11 (issue 6): a FlexTemplateJob that is
+// compliant in its own properties but whose template parameters smuggle a
+// different worker service account (the Compute Engine default one), and a
+// Data Pipeline whose launch environment sets no ipConfiguration, so its
+// workers get public IPs. Every other guardrail holds for both.
+func hardeningProgram(project, stack string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := dataflow.NewFlexTemplateJob(ctx, "enrich-events", &dataflow.FlexTemplateJobArgs{
+			Name: pulumi.String("enrich-events"), Region: pulumi.String(gcpRegion), Project: pulumi.String(gcpProject),
+			ContainerSpecGcsPath: pulumi.String("gs://" + gcpProject + "-templates/flex/enrich.json"),
+			TempLocation:         pulumi.String("gs://" + tempBucketName + "/tmp"),
+			ServiceAccountEmail:  pulumi.String(workerEmail),
+			IpConfiguration:      pulumi.String("WORKER_IP_PRIVATE"),
+			Subnetwork:           pulumi.String(subnetwork),
+			KmsKeyName:           pulumi.String(kmsKeyName),
+			Parameters: pulumi.StringMap{
+				"inputSubscription":   pulumi.String("projects/" + gcpProject + "/subscriptions/events-dataflow"),
+				"serviceAccountEmail": pulumi.String(defaultSA),
+			},
+			Labels: stackLabels(project, stack),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = dataflow.NewPipeline(ctx, "nightly-wordcount", &dataflow.PipelineArgs{
+			Name: pulumi.String("nightly-wordcount"), Region: pulumi.String(gcpRegion), Project: pulumi.String(gcpProject),
+			Type: pulumi.String("PIPELINE_TYPE_BATCH"), State: pulumi.String("STATE_ACTIVE"),
+			Workload: &dataflow.PipelineWorkloadArgs{
+				DataflowLaunchTemplateRequest: &dataflow.PipelineWorkloadDataflowLaunchTemplateRequestArgs{
+					ProjectId: pulumi.String(gcpProject), Location: pulumi.String(gcpRegion),
+					GcsPath: pulumi.String("gs://dataflow-templates-europe-west1/latest/Word_Count"),
+					LaunchParameters: &dataflow.PipelineWorkloadDataflowLaunchTemplateRequestLaunchParametersArgs{
+						JobName: pulumi.String("nightly-wordcount"),
+						Parameters: pulumi.StringMap{
+							"inputFile": pulumi.String("gs://" + gcpProject + "-in/*.txt"),
+							"output":    pulumi.String("gs://" + gcpProject + "-out/wordcount"),
+						},
+						Environment: &dataflow.PipelineWorkloadDataflowLaunchTemplateRequestLaunchParametersEnvironmentArgs{
+							ServiceAccountEmail:  pulumi.String(workerEmail),
+							TempLocation:         pulumi.String("gs://" + tempBucketName + "/tmp"),
+							Subnetwork:           pulumi.String(subnetwork),
+							KmsKeyName:           pulumi.String(kmsKeyName),
+							AdditionalUserLabels: stackLabels(project, stack),
+						},
+					},
+				},
+			},
 		})
 		return err
 	}

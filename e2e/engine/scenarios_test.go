@@ -15,6 +15,8 @@ import (
 // Resource types, exactly as the pulumi-gcp SDK registers them.
 const (
 	tJob           = "gcp:dataflow/job:Job"
+	tFlexJob       = "gcp:dataflow/flexTemplateJob:FlexTemplateJob"
+	tPipeline      = "gcp:dataflow/pipeline:Pipeline"
 	tAccount       = "gcp:serviceaccount/account:Account"
 	tKey           = "gcp:serviceaccount/key:Key"
 	tSAIAMMember   = "gcp:serviceaccount/iAMMember:IAMMember"
@@ -503,4 +505,47 @@ func TestPolicyAnalyze(t *testing.T) {
 	state, err := s.Auto.Export(t.Context())
 	require.NoError(t, err)
 	assert.NotContains(t, string(state.Deployment), "pulumi-stack", "policy analyze must not change the state")
+}
+
+// Scenario 11 (issue 6): guardrails undone from inside the job. A
+// FlexTemplateJob sets a dedicated worker on the resource but its template
+// parameters smuggle serviceAccountEmail (the default compute account): a
+// mandatory dataflow-no-guarded-option-overrides violation that fails the
+// preview. A Data Pipeline's launch environment sets no ipConfiguration, so
+// its workers get public IPs: an advisory dataflow-private-ips finding. Each
+// resource passes the other's policy, and up creates neither the flex job
+// nor anything after it.
+func TestHardening(t *testing.T) {
+	env := harness.NewEnv(t)
+	s := env.NewStack(t, project, "hardening", hardeningProgram(project, "hardening"), baseConfig())
+	flex, pipeline := s.URN(tFlexJob, "enrich-events"), s.URN(tPipeline, "nightly-wordcount")
+
+	pre := s.Preview(t)
+	logFindings(t, pre)
+	requireFailed(t, pre)
+	assert.Equal(t, []harness.Finding{{Level: "mandatory", Policy: pGuardedOptions, URN: flex}}, pre.Mandatory())
+	smuggled := pre.ViolationsOf(pGuardedOptions, flex)
+	if assert.Len(t, smuggled, 1, pre.Dump()) {
+		assert.Contains(t, smuggled[0].Message, "parameters.serviceAccountEmail")
+		assert.NotContains(t, smuggled[0].Message, defaultSA, "the message names the option, not its value")
+	}
+	assert.Equal(t, []harness.Finding{
+		{Level: "advisory", Policy: pPrivateIPs, URN: pipeline},
+		{Level: "mandatory", Policy: pGuardedOptions, URN: flex},
+	}, pre.Findings(), "exactly the two findings")
+	public := pre.ViolationsOf(pPrivateIPs, pipeline)
+	if assert.Len(t, public, 1, pre.Dump()) {
+		assert.Contains(t, public[0].Message, "workload.dataflowLaunchTemplateRequest.launchParameters.environment.ipConfiguration")
+	}
+	// The near misses: what each resource gets right passes.
+	assertPassed(t, pre, flex, pPrivateIPs, pDedicatedWorker, pSubnetwork, pRequiredLabels)
+	assertPassed(t, pre, pipeline, pGuardedOptions, pDedicatedWorker, pSubnetwork, pPropagateLabels)
+
+	up := s.Up(t)
+	logFindings(t, up)
+	requireFailed(t, up)
+	assertNotCreated(t, up, flex)
+	for _, f := range up.Mandatory() {
+		assert.Equal(t, harness.Finding{Level: "mandatory", Policy: pGuardedOptions, URN: flex}, f)
+	}
 }

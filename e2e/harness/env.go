@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,7 +188,7 @@ func (e *Env) NewStack(t testing.TB, project, name string, program pulumi.RunFun
 		auto.PulumiHome(e.Home),
 		auto.SecretsProvider("passphrase"),
 		auto.Pulumi(e.cmd),
-		auto.EnvVars(e.Vars),
+		auto.EnvVars(maps.Clone(e.Vars)), // a copy: WithEnv changes one stack's
 	)
 	if err != nil {
 		t.Fatalf("harness: creating stack %s/%s: %v", project, name, err)
@@ -231,10 +232,22 @@ type Option func(*runOptions)
 type runOptions struct {
 	noPack  bool
 	configs []string
+	env     map[string]string
 }
 
 // WithoutPolicies runs the operation without the policy pack.
 func WithoutPolicies() Option { return func(o *runOptions) { o.noPack = true } }
+
+// WithEnv sets an environment variable for this operation only: the CLI, and
+// through it the policy pack process, see it.
+func WithEnv(key, value string) Option {
+	return func(o *runOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		o.env[key] = value
+	}
+}
 
 // PolicyConfig passes a --policy-pack-config file.
 func PolicyConfig(path string) Option {
@@ -308,10 +321,26 @@ func (e *Env) withDisabled(t testing.TB, configs []string) []string {
 	return []string{f.Name()}
 }
 
+// setEnv sets vars in the stack's workspace and returns a func that removes
+// them again.
+func (s *Stack) setEnv(t testing.TB, vars map[string]string) func() {
+	t.Helper()
+	ws := s.Auto.Workspace()
+	for k, v := range vars {
+		ws.SetEnvVar(k, v)
+	}
+	return func() {
+		for k := range vars {
+			ws.UnsetEnvVar(k)
+		}
+	}
+}
+
 // Preview runs `pulumi preview --policy-pack <pack>`.
 func (s *Stack) Preview(t testing.TB, opts ...Option) *Result {
 	t.Helper()
 	o := s.options(t, opts)
+	defer s.setEnv(t, o.env)()
 	return s.run(t, "preview", func(ctx context.Context, ch chan events.EngineEvent, stdout, stderr *bytes.Buffer) error {
 		popts := []optpreview.Option{optpreview.EventStreams(ch),
 			optpreview.ProgressStreams(stdout), optpreview.ErrorProgressStreams(stderr)}
@@ -331,6 +360,7 @@ func (s *Stack) Preview(t testing.TB, opts ...Option) *Result {
 func (s *Stack) Up(t testing.TB, opts ...Option) *Result {
 	t.Helper()
 	o := s.options(t, opts)
+	defer s.setEnv(t, o.env)()
 	return s.run(t, "up", func(ctx context.Context, ch chan events.EngineEvent, stdout, stderr *bytes.Buffer) error {
 		uopts := []optup.Option{optup.EventStreams(ch),
 			optup.ProgressStreams(stdout), optup.ErrorProgressStreams(stderr)}
