@@ -3,6 +3,7 @@ package gcp
 import (
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -253,7 +254,7 @@ func specialGroupMember(g string) string {
 // whitespace; other roles are returned as given.
 func NormalizeRole(role string) string {
 	role = strings.TrimSpace(role)
-	switch strings.ToUpper(role) {
+	switch legacyDatasetRole(role) {
 	case "OWNER":
 		return "roles/bigquery.dataOwner"
 	case "WRITER":
@@ -262,4 +263,24 @@ func NormalizeRole(role string) string {
 		return "roles/bigquery.dataViewer"
 	}
 	return role
+}
+
+// legacyDatasetRole returns role upper-cased when it can be one of the
+// legacy dataset roles, without allocating for the IAM roles every other
+// grant has.
+func legacyDatasetRole(role string) string {
+	for i := 0; i < len(role); i++ {
+		if role[i] >= utf8.RuneSelf {
+			return strings.ToUpper(role) // Unicode case mapping, rare
+		}
+	}
+	if len(role) < len("OWNER") || len(role) > len("WRITER") {
+		return ""
+	}
+	for _, legacy := range []string{"OWNER", "WRITER", "READER"} {
+		if strings.EqualFold(role, legacy) { // ASCII here: the same as ToUpper
+			return legacy
+		}
+	}
+	return ""
 }

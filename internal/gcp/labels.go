@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"encoding/json"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -100,6 +101,9 @@ func ProviderDefaultLabels(p *Provider) *DefaultLabels {
 	if !isString {
 		return &DefaultLabels{Value: v}
 	}
+	if pm, ok := parseFlatStringObject(s); ok {
+		return &DefaultLabels{Value: v.child(property.New(pm), v.path).detached()}
+	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return &DefaultLabels{Value: v, Malformed: true}
@@ -167,4 +171,69 @@ func (ls LabelSet) Entries() []Entry {
 		out[i] = merged[k]
 	}
 	return out
+}
+
+// parseFlatStringObject reads the usual shape of a defaultLabels config
+// string, a JSON object of plain ASCII strings, the way json.Unmarshal would
+// and several times faster. ok is false for anything else (escapes,
+// non-ASCII text, other values, malformed JSON): json.Unmarshal decides
+// those.
+func parseFlatStringObject(s string) (m map[string]property.Value, ok bool) {
+	i := skipJSONSpace(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return nil, false
+	}
+	m = map[string]property.Value{}
+	i = skipJSONSpace(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return m, skipJSONSpace(s, i+1) == len(s)
+	}
+	for {
+		key, next, ok := plainJSONString(s, i)
+		if !ok {
+			return nil, false
+		}
+		i = skipJSONSpace(s, next)
+		if i >= len(s) || s[i] != ':' {
+			return nil, false
+		}
+		value, next, ok := plainJSONString(s, skipJSONSpace(s, i+1))
+		if !ok {
+			return nil, false
+		}
+		m[key] = property.New(value) // a repeated key: the last wins, as in json.Unmarshal
+		i = skipJSONSpace(s, next)
+		switch {
+		case i < len(s) && s[i] == ',':
+			i = skipJSONSpace(s, i+1)
+		case i < len(s) && s[i] == '}':
+			return m, skipJSONSpace(s, i+1) == len(s)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// plainJSONString reads a JSON string at s[i] made of printable ASCII
+// without escapes, returning its text and the index after it.
+func plainJSONString(s string, i int) (text string, next int, ok bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return s[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
 }

@@ -1,6 +1,9 @@
 package gcp
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // MemberKind classifies an IAM principal.
 type MemberKind uint8
@@ -49,18 +52,36 @@ type PoolPrincipal struct {
 func ParseMember(raw string) Member {
 	s := strings.TrimSpace(raw)
 	m := Member{Raw: raw}
-	lower := strings.ToLower(s)
+	// Compared as strings.ToLower(s) would be, without the lowered copy for
+	// an ASCII member.
+	ascii := isASCII(s)
+	lower := s
+	if !ascii {
+		lower = strings.ToLower(s)
+	}
+	is := func(want string) bool {
+		if ascii {
+			return strings.EqualFold(s, want)
+		}
+		return lower == want
+	}
+	hasPrefix := func(prefix string) bool {
+		if ascii {
+			return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+		}
+		return strings.HasPrefix(lower, prefix)
+	}
 	switch {
-	case lower == "allusers":
+	case is("allusers"):
 		m.Kind = MemberAllUsers
-	case lower == "allauthenticatedusers":
+	case is("allauthenticatedusers"):
 		m.Kind = MemberAllAuthenticatedUsers
-	case strings.HasPrefix(lower, "deleted:"):
+	case hasPrefix("deleted:"):
 		m.Kind = MemberDeleted
-	case strings.HasPrefix(lower, "principalset://"):
+	case hasPrefix("principalset://"):
 		m.Kind = MemberPrincipalSet
 		m.Pool = parsePool(s[len("principalSet://"):])
-	case strings.HasPrefix(lower, "principal://"):
+	case hasPrefix("principal://"):
 		m.Kind = MemberPrincipal
 		m.Pool = parsePool(s[len("principal://"):])
 	default:
@@ -68,20 +89,39 @@ func ParseMember(raw string) Member {
 		if !found {
 			return m
 		}
-		switch strings.ToLower(prefix) {
-		case "user":
+		switch {
+		case equalLower(prefix, "user"):
 			m.Kind, m.Email = MemberUser, emailPart(rest)
-		case "group":
+		case equalLower(prefix, "group"):
 			m.Kind, m.Email = MemberGroup, emailPart(rest)
-		case "serviceaccount":
+		case equalLower(prefix, "serviceaccount"):
 			m.Kind, m.Email = MemberServiceAccount, emailPart(rest)
-		case "domain":
+		case equalLower(prefix, "domain"):
 			m.Kind = MemberDomain
-		case "projectowner", "projecteditor", "projectviewer":
+		case equalLower(prefix, "projectowner"), equalLower(prefix, "projecteditor"), equalLower(prefix, "projectviewer"):
 			m.Kind = MemberProjectRole
 		}
 	}
 	return m
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// equalLower reports whether strings.ToLower(s) == lower, for a lower-case
+// ASCII lower, without allocating for ASCII s.
+func equalLower(s, lower string) bool {
+	if isASCII(s) {
+		return strings.EqualFold(s, lower)
+	}
+	return strings.ToLower(s) == lower
 }
 
 // emailPart lowercases an address and drops a `?uid=` suffix.

@@ -25,18 +25,25 @@ type PipelineOption struct {
 	Path string
 	// Bare is true for a list entry without `=`, a boolean flag.
 	Bare bool
+
+	key string // Key, computed when the option is read
 }
 
 // Key is the canonical option name: lower case, without dashes or
 // underscores, so `--default_worker_log_level` and `defaultWorkerLogLevel`
 // compare equal.
-func (o PipelineOption) Key() string { return CanonicalOptionName(o.Name) }
+func (o PipelineOption) Key() string {
+	if o.key != "" {
+		return o.key
+	}
+	return CanonicalOptionName(o.Name)
+}
 
 // Is reports whether the option is one of names (compared canonically).
 func (o PipelineOption) Is(names ...string) bool {
 	k := o.Key()
 	for _, n := range names {
-		if CanonicalOptionName(n) == k {
+		if isOptionKey(n, k) {
 			return true
 		}
 	}
@@ -46,8 +53,37 @@ func (o PipelineOption) Is(names ...string) bool {
 // CanonicalOptionName lowercases an option name and drops dashes and
 // underscores.
 func CanonicalOptionName(name string) string {
-	name = strings.ToLower(strings.TrimSpace(name))
-	return optionSeparators.Replace(name)
+	name = strings.TrimSpace(name)
+	if isASCII(name) && strings.IndexFunc(name, func(r rune) bool {
+		return r == '-' || r == '_' || ('A' <= r && r <= 'Z')
+	}) < 0 {
+		return name // already canonical: no copy
+	}
+	return optionSeparators.Replace(strings.ToLower(name))
+}
+
+// isOptionKey reports whether CanonicalOptionName(name) == key, without
+// building the canonical name of an ASCII name.
+func isOptionKey(name, key string) bool {
+	name = strings.TrimSpace(name)
+	if !isASCII(name) {
+		return CanonicalOptionName(name) == key
+	}
+	j := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if j >= len(key) || key[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(key)
 }
 
 // optionSeparators is built once: a Replacer per call costs megabytes on a
@@ -134,7 +170,7 @@ func PipelineOptions(r *Resource) (opts []PipelineOption, unknown []Value) {
 		default:
 			for _, e := range c.Entries() {
 				name := strings.TrimLeft(strings.TrimSpace(e.Key), "-")
-				opts = append(opts, PipelineOption{Name: name, Value: e.Value, Path: e.Value.Path()})
+				opts = append(opts, PipelineOption{Name: name, Value: e.Value, Path: e.Value.Path(), key: CanonicalOptionName(name)})
 			}
 		}
 	}
@@ -154,7 +190,7 @@ func parseOptionEntry(e Value) (PipelineOption, bool) {
 	if name == "" {
 		return PipelineOption{}, false
 	}
-	o := PipelineOption{Name: name, Path: e.Path()}
+	o := PipelineOption{Name: name, Path: e.Path(), key: CanonicalOptionName(name)}
 	if !hasValue {
 		o.Bare = true
 		o.Value = Value{path: e.path, secret: e.Secret()}

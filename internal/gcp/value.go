@@ -5,7 +5,7 @@
 package gcp
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,14 +28,56 @@ const (
 // panic: asking a string of a number just reports it is not a string.
 type Value struct {
 	raw    property.Value
-	path   string
+	path   valuePath
 	secret bool // this value or one of its ancestors is secret
 	origin *origin
 }
 
+// valuePath is where a value was read: the path of its parent and, kept
+// apart until someone asks, its own key or index. Reading a property then
+// allocates no path; only reading below it, or printing it, joins one.
+type valuePath struct {
+	base string
+	key  string
+	idx  int32
+	kind pathKind
+}
+
+type pathKind uint8
+
+const (
+	pathWhole pathKind = iota // base is the whole path
+	pathKey                   // base, then key
+	pathIndex                 // base, then idx
+)
+
+func pathOf(p string) valuePath { return valuePath{base: p} }
+
+func (p valuePath) String() string {
+	switch p.kind {
+	case pathKey:
+		return JoinPath(p.base, p.key)
+	case pathIndex:
+		return IndexPath(p.base, int(p.idx))
+	}
+	return p.base
+}
+
+func (p valuePath) withKey(key string) valuePath {
+	return valuePath{base: p.String(), key: key, kind: pathKey}
+}
+
+func (p valuePath) withIndex(i int) valuePath {
+	if int(int32(i)) != i {
+		return pathOf(IndexPath(p.String(), i))
+	}
+	return valuePath{base: p.String(), idx: int32(i), kind: pathIndex}
+}
+
 // origin says which resource property tree a value was read from, so a
 // conformance test can check every property the model reads against the
-// pulumi-gcp SDK. It is nil for values parsed out of JSON strings.
+// pulumi-gcp SDK. It is nil for values parsed out of JSON strings, and when
+// no ReadHook is set.
 type origin struct {
 	typ     string
 	outputs bool
@@ -48,11 +90,11 @@ var ReadHook func(typ, path string, outputs bool)
 
 // NewValue wraps a raw property value found at path.
 func NewValue(raw property.Value, path string) Value {
-	return Value{raw: raw, path: path, secret: raw.Secret()}
+	return Value{raw: raw, path: pathOf(path), secret: raw.Secret()}
 }
 
 // Path is the property path in dotted/bracket form, such as `accesses[2].role`.
-func (v Value) Path() string { return v.path }
+func (v Value) Path() string { return v.path.String() }
 
 // Raw exposes the underlying property value, for adapters and remediations.
 func (v Value) Raw() property.Value { return v.raw }
@@ -79,7 +121,7 @@ func (v Value) HasUnknown() bool { return v.raw.HasComputed() }
 // Secret reports whether the value, or a value it sits inside, is secret.
 func (v Value) Secret() bool { return v.secret || v.raw.Secret() }
 
-func (v Value) child(raw property.Value, path string) Value {
+func (v Value) child(raw property.Value, path valuePath) Value {
 	return Value{raw: raw, path: path, secret: v.Secret() || raw.Secret(), origin: v.origin}
 }
 
@@ -124,9 +166,9 @@ func plainKey(key string) bool {
 // Get reads a map key. Reading a key of a non-map yields an absent value, and
 // reading into an unknown value yields an unknown one.
 func (v Value) Get(key string) Value {
-	p := JoinPath(v.path, key)
+	p := v.path.withKey(key)
 	if ReadHook != nil && v.origin != nil {
-		ReadHook(v.origin.typ, p, v.origin.outputs)
+		ReadHook(v.origin.typ, p.String(), v.origin.outputs)
 	}
 	switch {
 	case v.raw.IsComputed():
@@ -148,7 +190,7 @@ func (v Value) At(keys ...string) Value {
 
 // Index reads an array element; out of range or non-array yields absent.
 func (v Value) Index(i int) Value {
-	p := IndexPath(v.path, i)
+	p := v.path.withIndex(i)
 	switch {
 	case v.raw.IsComputed():
 		return v.child(v.raw, p)
@@ -168,8 +210,9 @@ func (v Value) Items() []Value {
 	}
 	a := v.raw.AsArray()
 	out := make([]Value, 0, a.Len())
+	base := v.Path()
 	for i, e := range a.All {
-		out = append(out, v.child(e, IndexPath(v.path, i)))
+		out = append(out, v.child(e, valuePath{base: base, idx: int32(i), kind: pathIndex}))
 	}
 	return out
 }
@@ -187,10 +230,11 @@ func (v Value) Entries() []Entry {
 	}
 	m := v.raw.AsMap()
 	out := make([]Entry, 0, m.Len())
+	base := v.Path()
 	for k, e := range m.All {
-		out = append(out, Entry{Key: k, Value: v.child(e, JoinPath(v.path, k))})
+		out = append(out, Entry{Key: k, Value: v.child(e, valuePath{base: base, key: k, kind: pathKey})})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 

@@ -1,0 +1,139 @@
+package gcp
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// The model's allocation-free fast paths must agree with the plain
+// implementations they replace, kept here as references. The fuzz targets'
+// seeds run with every `go test`.
+
+func refParseMember(raw string) Member {
+	s := strings.TrimSpace(raw)
+	m := Member{Raw: raw}
+	lower := strings.ToLower(s)
+	switch {
+	case lower == "allusers":
+		m.Kind = MemberAllUsers
+	case lower == "allauthenticatedusers":
+		m.Kind = MemberAllAuthenticatedUsers
+	case strings.HasPrefix(lower, "deleted:"):
+		m.Kind = MemberDeleted
+	case strings.HasPrefix(lower, "principalset://"):
+		m.Kind = MemberPrincipalSet
+		m.Pool = parsePool(s[len("principalSet://"):])
+	case strings.HasPrefix(lower, "principal://"):
+		m.Kind = MemberPrincipal
+		m.Pool = parsePool(s[len("principal://"):])
+	default:
+		prefix, rest, found := strings.Cut(s, ":")
+		if !found {
+			return m
+		}
+		switch strings.ToLower(prefix) {
+		case "user":
+			m.Kind, m.Email = MemberUser, emailPart(rest)
+		case "group":
+			m.Kind, m.Email = MemberGroup, emailPart(rest)
+		case "serviceaccount":
+			m.Kind, m.Email = MemberServiceAccount, emailPart(rest)
+		case "domain":
+			m.Kind = MemberDomain
+		case "projectowner", "projecteditor", "projectviewer":
+			m.Kind = MemberProjectRole
+		}
+	}
+	return m
+}
+
+func refNormalizeRole(role string) string {
+	role = strings.TrimSpace(role)
+	switch strings.ToUpper(role) {
+	case "OWNER":
+		return "roles/bigquery.dataOwner"
+	case "WRITER":
+		return "roles/bigquery.dataEditor"
+	case "READER":
+		return "roles/bigquery.dataViewer"
+	}
+	return role
+}
+
+func refCanonicalOptionName(name string) string {
+	return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(strings.TrimSpace(name)))
+}
+
+// refDefaultLabels is ProviderDefaultLabels' JSON reading without the fast
+// path: nil for a string json.Unmarshal rejects.
+func refDefaultLabels(s string) map[string]property.Value {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil
+	}
+	pm := make(map[string]property.Value, len(m))
+	for k, val := range m {
+		if str, ok := val.(string); ok {
+			pm[k] = property.New(str)
+		} else {
+			pm[k] = property.New(property.Null)
+			if b, err := json.Marshal(val); err == nil {
+				pm[k] = property.New(string(b))
+			}
+		}
+	}
+	return pm
+}
+
+var textSeeds = []string{
+	"", " ", "allUsers", " ALLUSERS ", "allAuthenticatedUsers", "alluſers", "deleted:user:a@b.c",
+	"principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/gh/*",
+	"PRINCIPAL://iam.googleapis.com/locations/global/workforcePools/p/subject/x",
+	"serviceAccount:Worker@P.iam.gserviceaccount.com", "SERVICEACCOUNT:w@p.iam.gserviceaccount.com?uid=1",
+	"user:A@B.com", "group:g@b.com", "domain:example.com", "projectOwner:p", "projectEditor:p", "ſerviceAccount:x@y",
+	"İser:x", "user", ":", "owner", "Owner", "WRITER", " reader ", "wrıter", "roles/editor", "roles/bigquery.dataOwner",
+	"--default_worker_log_level", "defaultWorkerLogLevel", "service-account-email", " a b ", "Ünïcode_Name", "K",
+	`{"env":"prod","team":"data"}`, ` { "env" : "prod" , "env" : "dev" } `, `{}`, `{ }`, `null`, `[]`, `{"a":1}`,
+	`{"a":"b\"c"}`, `{"a":"é"}`, `{"a":"b"} x`, `{"a":"b",}`, `{"a" "b"}`, `{"a":"b"`, `{"a":"` + "\x7f" + `"}`,
+	`{"a":"` + "\x01" + `"}`, `{"a":true}`, `{"a":{"b":"c"}}`, "{\t\"a\"\n:\r\"b\"}",
+}
+
+func FuzzFastPathsMatchReferences(f *testing.F) {
+	for _, s := range textSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := ParseMember(s), refParseMember(s); !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseMember(%q) = %+v, want %+v", s, got, want)
+		}
+		if got, want := NormalizeRole(s), refNormalizeRole(s); got != want {
+			t.Errorf("NormalizeRole(%q) = %q, want %q", s, got, want)
+		}
+		want := refCanonicalOptionName(s)
+		if got := CanonicalOptionName(s); got != want {
+			t.Errorf("CanonicalOptionName(%q) = %q, want %q", s, got, want)
+		}
+		for _, key := range []string{want, "serviceaccountemail", "", s} {
+			if got := isOptionKey(s, key); got != (want == key) {
+				t.Errorf("isOptionKey(%q, %q) = %v, want %v", s, key, got, want == key)
+			}
+		}
+		if fast, ok := parseFlatStringObject(s); ok {
+			if ref := refDefaultLabels(s); !reflect.DeepEqual(fast, ref) {
+				t.Errorf("parseFlatStringObject(%q) = %v, json.Unmarshal reads %v", s, fast, ref)
+			}
+		}
+	})
+}
+
+func TestFastDefaultLabelsCoverTheUsualConfig(t *testing.T) {
+	for _, s := range []string{`{"env":"prod","team":"data"}`, ` { "env" : "prod" } `, `{}`} {
+		if _, ok := parseFlatStringObject(s); !ok {
+			t.Errorf("parseFlatStringObject(%q) falls back to encoding/json", s)
+		}
+	}
+}
