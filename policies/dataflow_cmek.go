@@ -40,7 +40,7 @@ func DataflowCMEK() *policy.Policy {
 	}, func(c *policy.Call, s *gcp.Stack, _ *struct{}) {
 		uc := &hardeningCall{Call: c, seen: map[string]bool{}}
 		for _, job := range s.OfType(gcp.DataflowTypes...) {
-			for _, env := range gcp.WorkerEnvs(job) {
+			for _, env := range c.Views().WorkerEnvs(job) {
 				cmekCheckEnv(uc, s, job, env)
 			}
 		}

@@ -49,7 +49,7 @@ func DataflowDedicatedWorkerServiceAccount() *policy.Policy {
 			"allowedServiceAccountPattern":{"type":"string","format":"regex","default":"",
 				"description":"Regular expression (Go RE2 syntax) the whole worker service account email must match (empty: any non-default account)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *dedicatedWorkerConfig) {
-		for _, env := range gcp.WorkerEnvs(r) {
+		for _, env := range c.Views().WorkerEnvs(r) {
 			if env.IsUnknown() {
 				c.Unknown(env.Path())
 				continue

@@ -31,7 +31,7 @@ func DataflowExplicitSubnetwork() *policy.Policy {
 		Family:   "dataflow-hardening",
 		Types:    gcp.DataflowTypes,
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		for _, env := range gcp.WorkerEnvs(r) {
+		for _, env := range c.Views().WorkerEnvs(r) {
 			switch {
 			case env.IsUnknown():
 				c.Unknown(env.Path())

@@ -77,7 +77,7 @@ func lcCheckJob(c *lcCall, s *gcp.Stack, job *gcp.Resource, keys []string,
 	for _, t := range targets {
 		candidates[t.r.URN] = true
 	}
-	for _, set := range gcp.Labels(job) {
+	for _, set := range s.Views().Labels(job) {
 		var want []lcJobLabel
 		var undecided []string
 		for _, key := range keys {
@@ -105,7 +105,7 @@ func lcCheckJob(c *lcCall, s *gcp.Stack, job *gcp.Resource, keys []string,
 			continue
 		}
 		for _, t := range targets {
-			for _, f := range lcMismatches(t.r, want) {
+			for _, f := range lcMismatches(s, t.r, want) {
 				if f.unknown {
 					c.UnknownOn(t.r, f.path)
 					continue
@@ -118,7 +118,7 @@ func lcCheckJob(c *lcCall, s *gcp.Stack, job *gcp.Resource, keys []string,
 		// it matters only if such a bucket would not match.
 		if len(openLocations) > 0 {
 			for _, b := range s.OfType(gcp.StorageBucketResource) {
-				if !candidates[b.URN] && len(lcMismatches(b, want)) > 0 {
+				if !candidates[b.URN] && len(lcMismatches(s, b, want)) > 0 {
 					c.UnknownOn(job, openLocations[0])
 					break
 				}
@@ -128,7 +128,7 @@ func lcCheckJob(c *lcCall, s *gcp.Stack, job *gcp.Resource, keys []string,
 		// whose name is not known yet.
 		if len(unresolved) > 0 {
 			for _, b := range unnamed {
-				if !candidates[b.URN] && len(lcMismatches(b, want)) > 0 {
+				if !candidates[b.URN] && len(lcMismatches(s, b, want)) > 0 {
 					c.UnknownOn(b, "name")
 				}
 			}
@@ -175,14 +175,16 @@ func lcJobTargets(s *gcp.Stack, job *gcp.Resource, byName map[string][]*gcp.Reso
 		if _, seen := relation[urn]; seen || urn == job.URN {
 			continue
 		}
-		if dep, ok := s.Lookup(urn); ok && len(gcp.Labels(dep)) > 0 {
+		if dep, ok := s.Lookup(urn); ok && len(s.Views().Labels(dep)) > 0 {
 			relation[urn] = "which depends on it"
 		}
 	}
-	for _, r := range s.Resources {
-		if rel, ok := relation[r.URN]; ok {
-			targets = append(targets, lcTarget{r: r, relation: rel})
-		}
+	urns := make([]string, 0, len(relation))
+	for urn := range relation {
+		urns = append(urns, urn)
+	}
+	for _, r := range s.WithURNs(urns) {
+		targets = append(targets, lcTarget{r: r, relation: relation[r.URN]})
 	}
 	return targets, unresolved, openLocations
 }
@@ -198,9 +200,9 @@ type lcFinding struct {
 }
 
 // lcMismatches compares every labels field of r with the job's values.
-func lcMismatches(r *gcp.Resource, want []lcJobLabel) []lcFinding {
+func lcMismatches(s *gcp.Stack, r *gcp.Resource, want []lcJobLabel) []lcFinding {
 	var out []lcFinding
-	for _, set := range gcp.Labels(r) {
+	for _, set := range s.Views().Labels(r) {
 		for _, w := range want {
 			path := gcp.JoinPath(set.Own.Path(), w.key)
 			jv, _ := w.value.String()

@@ -81,7 +81,7 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 			"allowedOptions":{"type":"array","items":{"type":"string","minLength":1},"default":[],
 				"description":"Guarded option names that may be set anyway, compared like the options (any case, leading dashes, underscores and hyphens ignored)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *guardedOptionsConfig) {
-		opts, unknown := gcp.PipelineOptions(r)
+		opts, unknown := c.Views().PipelineOptions(r)
 		exps, unknownExps := gcp.Experiments(r)
 		var reported []string
 		for _, u := range append(unknown, unknownExps...) {

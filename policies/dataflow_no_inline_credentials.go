@@ -46,7 +46,7 @@ func DataflowNoInlineCredentials() *policy.Policy {
 			}
 			return
 		}
-		for _, env := range gcp.WorkerEnvs(r) {
+		for _, env := range c.Views().WorkerEnvs(r) {
 			launch := env.Launch
 			if launch.IsUnknown() {
 				c.Unknown(launch.Path())

@@ -101,7 +101,7 @@ func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 		}
 	}
 	for _, r := range s.OfType(gcp.GrantTypes()...) {
-		grants, problems := gcp.Grants(r)
+		grants, problems := c.Views().Grants(r)
 		for _, p := range problems {
 			c.ViolationOn(r, p.Path, rule.unreadable, p.Message)
 		}

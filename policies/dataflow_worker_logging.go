@@ -78,7 +78,7 @@ func DataflowWorkerLogging() *policy.Policy {
 			"maxLevel":{"type":"string","enum":["","TRACE","DEBUG","INFO","WARN","WARNING","ERROR","CRITICAL","FATAL","OFF","trace","debug","info","warn","warning","error","critical","fatal","off"],"default":"",
 				"description":"Highest default worker log level allowed: TRACE, DEBUG, INFO, WARN (or WARNING), ERROR, CRITICAL (or FATAL), in upper or lower case; empty (or OFF) forbids only OFF."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *workerLoggingConfig) {
-		opts, unknown := gcp.PipelineOptions(r)
+		opts, unknown := c.Views().PipelineOptions(r)
 		for _, u := range unknown {
 			c.Unknown(u.Path())
 		}

@@ -12,7 +12,7 @@ import (
 // the model cannot read is a violation: an unreadable policy could grant
 // anything, so the grant policies fail closed on it.
 func eachGrant(c *policy.Call, r *gcp.Resource, fn func(g gcp.Grant)) {
-	grants, problems := gcp.Grants(r)
+	grants, problems := c.Views().Grants(r)
 	for _, p := range problems {
 		c.Violation(p.Path, "cannot be read (%s), so its grants cannot be checked; set it to a JSON IAM policy document, for example from organizations.getIAMPolicy", p.Message)
 	}

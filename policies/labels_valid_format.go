@@ -32,7 +32,7 @@ func LabelsValidFormat() *policy.Policy {
 			checkDefaultLabelsFormat(c, gcp.ProviderDefaultLabels(&gcp.Provider{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}))
 			return
 		}
-		for _, set := range gcp.Labels(r) {
+		for _, set := range c.Views().Labels(r) {
 			checkLabelSetFormat(c, set)
 		}
 	})

@@ -79,9 +79,9 @@ func stackNames(c *policy.Call, r *gcp.Resource) (project, stack string) {
 // labelFields are the labels fields that can carry labels now: a field whose
 // enclosing object is absent (a Pipeline request without an environment, an
 // SQL instance without settings) is left alone.
-func labelFields(r *gcp.Resource) []gcp.LabelSet {
+func labelFields(c *policy.Call, r *gcp.Resource) []gcp.LabelSet {
 	var out []gcp.LabelSet
-	for _, set := range gcp.Labels(r) {
+	for _, set := range c.Views().Labels(r) {
 		keys, err := gcp.SplitPath(set.Own.Path())
 		if err != nil || len(keys) == 0 {
 			continue
@@ -128,7 +128,7 @@ func PropagateStackLabels() *policy.Policy {
 				"description":"Require (and at remediate, set) the expected value even when the key is already present with another value."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *propagateStackLabelsConfig) {
 		want := cfg.want(stackNames(c, r))
-		for _, set := range labelFields(r) {
+		for _, set := range labelFields(c, r) {
 			for _, l := range want {
 				checkStackLabel(c, set, l, cfg.Overwrite)
 			}
@@ -167,7 +167,7 @@ func checkStackLabel(c *policy.Call, set gcp.LabelSet, l gcp.Label, overwrite bo
 func remediateStackLabels(c *policy.Call, r *gcp.Resource, cfg *propagateStackLabelsConfig) (property.Map, bool) {
 	want := cfg.want(stackNames(c, r))
 	props, changed, blocked := r.Props, false, false
-	for _, set := range labelFields(r) {
+	for _, set := range labelFields(c, r) {
 		var add []gcp.Label
 		for _, l := range want {
 			v, present, final := set.Lookup(l.Key)

@@ -57,7 +57,7 @@ func RequiredLabels() *policy.Policy {
 		if slices.Contains(cfg.ExcludeTypes, r.Type) {
 			return
 		}
-		for _, set := range gcp.Labels(r) {
+		for _, set := range c.Views().Labels(r) {
 			checkLabelSet(c, set, cfg)
 		}
 	})

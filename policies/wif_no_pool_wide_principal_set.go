@@ -30,7 +30,7 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 		Family:   "oidc-federation",
 		Types:    gcp.GrantTypes(),
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		grants, problems := gcp.Grants(r)
+		grants, problems := c.Views().Grants(r)
 		for _, p := range problems {
 			c.Violation(p.Path, "%s, so its grants cannot be checked for pool-wide principal sets; fix it", p.Message)
 		}

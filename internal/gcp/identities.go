@@ -359,7 +359,7 @@ func IsWorkloadPoolPrincipal(m Member) bool {
 func WorkerIdentities(s *Stack) *IdentitySet {
 	set := newIdentitySet(s)
 	for _, r := range s.OfType(DataflowTypes...) {
-		for _, env := range WorkerEnvs(r) {
+		for _, env := range s.views.WorkerEnvs(r) {
 			if env.IsUnknown() {
 				set.addUnresolved(r, env.Path(), true)
 				continue
@@ -382,7 +382,7 @@ func DeployerIdentities(s *Stack) *IdentitySet {
 	set := newIdentitySet(s)
 	set.PoolPrincipals = true
 	for _, r := range s.OfType(GrantTypes()...) {
-		grants, _ := Grants(r)
+		grants, _ := s.views.Grants(r)
 		for _, g := range grants {
 			if g.Scope != ScopeServiceAccount {
 				continue

@@ -1,7 +1,9 @@
 package gcp
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -43,7 +45,11 @@ type Provider struct {
 
 // Root is the whole property map as a Value, the start of every read.
 func (r *Resource) Root() Value {
-	return Value{raw: property.New(r.Props), origin: &origin{typ: r.Type, outputs: r.outputs}}
+	v := Value{raw: property.New(r.Props)}
+	if ReadHook != nil {
+		v.origin = &origin{typ: r.Type, outputs: r.outputs}
+	}
+	return v
 }
 
 // Get reads a top-level property.
@@ -57,7 +63,11 @@ func (p *Provider) Root() Value {
 	if p == nil {
 		return Value{}
 	}
-	return Value{raw: property.New(p.Props), origin: &origin{typ: ProviderType}}
+	v := Value{raw: property.New(p.Props)}
+	if ReadHook != nil {
+		v.origin = &origin{typ: ProviderType}
+	}
+	return v
 }
 
 // Get reads a provider input.
@@ -69,24 +79,40 @@ type Stack struct {
 	StackName string
 	Resources []*Resource
 
-	byURN map[string]*Resource
+	byURN map[string]int32 // position in Resources (the last, for a repeated URN)
+	dupes bool             // some URN is repeated
+
+	typesOnce sync.Once
+	byType    map[string][]int32 // positions in Resources, ascending
+
+	views Views
 }
 
 // NewStack indexes resources by URN.
 func NewStack(project, stack string, resources []*Resource) *Stack {
-	s := &Stack{Project: project, StackName: stack, Resources: resources, byURN: make(map[string]*Resource, len(resources))}
-	for _, r := range resources {
+	s := &Stack{Project: project, StackName: stack, Resources: resources, byURN: make(map[string]int32, len(resources))}
+	for i, r := range resources {
 		r.outputs = true
-		s.byURN[r.URN] = r
+		if _, seen := s.byURN[r.URN]; seen {
+			s.dupes = true
+		}
+		s.byURN[r.URN] = int32(i)
 	}
 	return s
 }
 
 // Lookup finds a resource by URN.
 func (s *Stack) Lookup(urn string) (*Resource, bool) {
-	r, ok := s.byURN[urn]
-	return r, ok
+	i, ok := s.byURN[urn]
+	if !ok {
+		return nil, false
+	}
+	return s.Resources[i], true
 }
+
+// Views memoizes what the model derives from the stack's resources for the
+// evaluation of the stack (see Views).
+func (s *Stack) Views() *Views { return &s.views }
 
 // RootURN is the URN of the stack resource, or one built from the names.
 func (s *Stack) RootURN() string {
@@ -100,16 +126,66 @@ func (s *Stack) RootURN() string {
 
 // OfType returns the resources whose type is one of types, in stack order.
 func (s *Stack) OfType(types ...string) []*Resource {
-	var out []*Resource
-	for _, r := range s.Resources {
-		for _, t := range types {
-			if r.Type == t {
-				out = append(out, r)
-				break
-			}
+	s.typesOnce.Do(s.indexTypes)
+	var positions []int32
+	lists := 0
+	for _, t := range types {
+		if at := s.byType[t]; len(at) > 0 {
+			positions = append(positions, at...)
+			lists++
 		}
 	}
+	if lists > 1 {
+		// Merge into stack order; a type listed twice adds nothing.
+		slices.Sort(positions)
+		positions = slices.Compact(positions)
+	}
+	return s.at(positions)
+}
+
+func (s *Stack) indexTypes() {
+	s.byType = map[string][]int32{}
+	for i, r := range s.Resources {
+		s.byType[r.Type] = append(s.byType[r.Type], int32(i))
+	}
+}
+
+func (s *Stack) at(positions []int32) []*Resource {
+	if len(positions) == 0 {
+		return nil
+	}
+	out := make([]*Resource, len(positions))
+	for i, p := range positions {
+		out[i] = s.Resources[p]
+	}
 	return out
+}
+
+// WithURNs returns the resources whose URN is one of urns, in stack order,
+// each once (every resource of a repeated URN).
+func (s *Stack) WithURNs(urns []string) []*Resource {
+	if s.dupes {
+		set := make(map[string]bool, len(urns))
+		for _, u := range urns {
+			set[u] = true
+		}
+		var out []*Resource
+		for _, r := range s.Resources {
+			if set[r.URN] {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	positions := make([]int32, 0, len(urns))
+	for _, u := range urns {
+		if i, ok := s.byURN[u]; ok {
+			positions = append(positions, i)
+		}
+	}
+	slices.Sort(positions)
+	positions = slices.Compact(positions)
+	return s.at(positions)
 }
 
 // ParseURN splits `urn:pulumi:<stack>::<project>::<type>::<name>` into its

@@ -161,7 +161,14 @@ type Call struct {
 
 	urn, typ string
 	found    []report
+	views    *gcp.Views
 }
+
+// Views memoizes the model's derived views (grants, labels, worker
+// environments, pipeline options) for this evaluation: every policy that
+// reads a resource shares them. It is nil in a remediation, whose inputs
+// change from one policy to the next; a nil *Views computes each view afresh.
+func (c *Call) Views() *gcp.Views { return c.views }
 
 type report struct {
 	kind    Kind
