@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -43,123 +44,196 @@ type NotApplicable struct {
 	Reason string
 }
 
-// Analyze runs every enabled resource policy that applies to r.
+// Analyze runs every enabled resource policy that applies to r. The
+// NotApplicable list may be shared with other calls: it must not be modified.
 func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Finding, []NotApplicable) {
 	s := p.settings.Load()
-	applies := p.byType[r.Type]
-	var na []NotApplicable
-	for i, pol := range p.policies {
-		if pol.IsStack() || !opts.wants(pol.Name) || s.levels[i] == Disabled {
-			continue
-		}
-		if !contains(applies, i) {
-			na = append(na, NotApplicable{Policy: pol.Name, Reason: notApplicableReason(pol)})
+	e := newEvaluation(p, s, &opts, r.URN, r.Type)
+	e.r = r
+	e.views.Reset(r)
+	e.call.views = &e.views
+	for _, i := range p.byType[r.Type] {
+		if s.levels[i] != Disabled && opts.wants(p.policies[i].Name) {
+			e.order = append(e.order, int32(i))
 		}
 	}
-	var jobs []job
-	for _, i := range applies {
-		pol := p.policies[i]
-		level := s.levels[i]
-		if level == Disabled || !opts.wants(pol.Name) {
-			continue
-		}
-		cfg := s.configs[i]
-		jobs = append(jobs, job{pol: pol, level: level, run: func() []Finding {
-			call := &Call{Stack: opts.Stack, Env: opts.Env, urn: r.URN, typ: r.Type}
-			if level == Remediate && opts.Mode == CheckMode && pol.CanRemediate() {
-				return p.describeRemediation(pol, cfg, call, r)
-			}
-			return p.run(pol, level, call, func() { pol.check(call, r, cfg) })
-		}})
-	}
-	return p.evaluateAll(ctx, opts.Timeout, jobs, r.URN, r.Type, func() *secretSet { return newSecretSet(r) }), na
+	return e.evaluate(ctx, opts.Timeout), s.notApplicable(p, r.Type, opts.Only)
 }
 
 // AnalyzeStack runs every enabled stack policy over the whole stack.
 func (p *Pack) AnalyzeStack(ctx context.Context, st *gcp.Stack, opts Options) []Finding {
 	s := p.settings.Load()
-	root := st.RootURN()
-	var jobs []job
+	e := newEvaluation(p, s, &opts, st.RootURN(), gcp.StackType)
+	e.st = st
+	e.call.views = st.Views()
 	for _, i := range p.stack {
-		pol := p.policies[i]
-		level := s.levels[i]
-		if level == Disabled || !opts.wants(pol.Name) {
-			continue
+		if s.levels[i] != Disabled && opts.wants(p.policies[i].Name) {
+			e.order = append(e.order, int32(i))
 		}
-		cfg := s.configs[i]
-		jobs = append(jobs, job{pol: pol, level: level, run: func() []Finding {
-			call := &Call{Stack: opts.Stack, Env: opts.Env, urn: root, typ: gcp.StackType}
-			return p.run(pol, level, call, func() { pol.checkStack(call, st, cfg) })
-		}})
 	}
-	return p.evaluateAll(ctx, opts.Timeout, jobs, root, gcp.StackType, func() *secretSet { return newSecretSet(st.Resources...) })
+	return e.evaluate(ctx, opts.Timeout)
 }
 
-// job is one policy to run in an evaluation.
-type job struct {
-	pol   *Policy
-	level Level
-	run   func() []Finding
+// evaluation is one Analyze or AnalyzeStack call: the policies to run, in
+// order, on one resource or on a stack.
+type evaluation struct {
+	pack     *Pack
+	s        *settings
+	opts     *Options
+	r        *gcp.Resource // Analyze
+	st       *gcp.Stack    // AnalyzeStack
+	urn, typ string
+	order    []int32 // positions of the policies to run
+	orderBuf [16]int32
+
+	call  Call      // reused by each policy in turn
+	views gcp.Views // Analyze: the views of r
+
+	// Set when the policies run on their own goroutine (see evaluate).
+	ctx     context.Context
+	results [][]Finding  // per policy in order; final up to done
+	done    atomic.Int32 // policies finished
+	state   atomic.Uint32
+	wake    chan struct{} // closed by whoever moves state from running
+	expires time.Time
 }
 
-// evaluateAll runs the jobs in order. When the call can be cancelled or has
+// States of an evaluation running on its own goroutine: the first to leave
+// running decides the outcome.
+const (
+	running uint32 = iota
+	finished
+	cancelled
+	expired
+)
+
+func newEvaluation(p *Pack, s *settings, opts *Options, urn, typ string) *evaluation {
+	e := &evaluation{pack: p, s: s, opts: opts, urn: urn, typ: typ}
+	e.order = e.orderBuf[:0]
+	e.call = Call{Stack: opts.Stack, Env: opts.Env, urn: urn, typ: typ}
+	return e
+}
+
+// evaluate runs the policies in order. When the call can be cancelled or has
 // a deadline, they run on a goroutine the caller stops waiting for: a policy
 // that blocks fails closed instead of stalling the engine's main loop, and
 // the ones that finished still count. Secrets are scrubbed from every
 // message before it leaves.
-func (p *Pack) evaluateAll(ctx context.Context, timeout time.Duration, jobs []job, urn, typ string, secrets func() *secretSet) []Finding {
-	results := make([][]Finding, len(jobs))
-	if timeout <= 0 && ctx.Done() == nil {
-		for k, j := range jobs {
-			results[k] = j.run()
-		}
-	} else {
-		var done atomic.Int32
-		finished := make(chan struct{})
-		go func(slots [][]Finding) {
-			defer close(finished)
-			for k, j := range jobs {
-				if ctx.Err() != nil {
-					return
-				}
-				slots[k] = j.run()
-				done.Store(int32(k + 1))
-			}
-		}(results)
-		var expired <-chan time.Time
-		if timeout > 0 {
-			t := time.NewTimer(timeout)
-			defer t.Stop()
-			expired = t.C
-		}
-		why := ""
-		select {
-		case <-finished:
-		case <-ctx.Done():
-			why = "evaluation was cancelled"
-		case <-expired:
-			why = fmt.Sprintf("evaluation timed out after %s", timeout)
-		}
-		if why != "" {
-			// The goroutine may still write later slots: copy what is final.
-			n := int(done.Load())
-			final := make([][]Finding, len(jobs))
-			copy(final, results[:n])
-			for k := n; k < len(jobs); k++ {
-				final[k] = []Finding{p.failClosed(jobs[k].pol, jobs[k].level, urn, typ, why)}
-			}
-			results = final
-		}
+func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Finding {
+	if len(e.order) == 0 {
+		return nil
 	}
 	var out []Finding
-	var set *secretSet
-	for _, fs := range results {
-		if len(fs) > 0 && set == nil {
-			set = secrets()
+	switch {
+	case ctx.Err() != nil:
+		out = e.failClosedFrom(nil, 0, "evaluation was cancelled")
+	case timeout <= 0 && ctx.Done() == nil:
+		for k := range e.order {
+			out = append(out, e.runPolicy(k)...)
 		}
-		out = append(out, set.scrub(fs)...)
+	default:
+		out = e.evaluateBounded(ctx, timeout)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	var set *secretSet
+	if e.st != nil {
+		set = newSecretSet(e.st.Resources...)
+	} else {
+		set = newSecretSet(e.r)
+	}
+	return set.scrub(out)
+}
+
+// evaluateBounded runs the policies on a goroutine and waits for it, for
+// ctx or for the deadline, whichever comes first.
+func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration) []Finding {
+	e.results = make([][]Finding, len(e.order))
+	e.wake = make(chan struct{})
+	if timeout > 0 {
+		e.expires = time.Now().Add(timeout)
+		deadlines.add(e)
+		defer deadlines.remove(e)
+	}
+	e.ctx = ctx
+	workers.start(e)
+	select {
+	case <-e.wake:
+	case <-ctx.Done():
+		if e.state.CompareAndSwap(running, cancelled) {
+			close(e.wake)
+		}
+	}
+	var why string
+	switch e.state.Load() {
+	case finished:
+		var out []Finding
+		for _, fs := range e.results {
+			out = append(out, fs...)
+		}
+		return out
+	case expired:
+		why = fmt.Sprintf("evaluation timed out after %s", timeout)
+	default:
+		why = "evaluation was cancelled"
+	}
+	// The goroutine may still write later slots: only those before done are final.
+	return e.failClosedFrom(e.results, int(e.done.Load()), why)
+}
+
+// work runs the policies on a goroutine of its own (see workers).
+func (e *evaluation) work() {
+	for k := range e.order {
+		if e.ctx.Err() != nil {
+			if e.state.CompareAndSwap(running, cancelled) {
+				close(e.wake)
+			}
+			return
+		}
+		e.results[k] = e.runPolicy(k)
+		e.done.Store(int32(k + 1))
+	}
+	if e.state.CompareAndSwap(running, finished) {
+		close(e.wake)
+	}
+}
+
+// failClosedFrom keeps the findings of the first n policies and fails every
+// later one closed.
+func (e *evaluation) failClosedFrom(results [][]Finding, n int, why string) []Finding {
+	var out []Finding
+	for _, fs := range results[:n] {
+		out = append(out, fs...)
+	}
+	for _, i := range e.order[n:] {
+		out = append(out, e.pack.failClosed(e.pack.policies[i], e.s.levels[i], e.urn, e.typ, why))
 	}
 	return out
+}
+
+// runPolicy runs the k-th policy of the evaluation, recovering a panic into
+// a violation at the policy's own level (fail closed: a crash must never
+// pass a resource).
+func (e *evaluation) runPolicy(k int) (out []Finding) {
+	i := e.order[k]
+	pol, level, cfg := e.pack.policies[i], e.s.levels[i], e.s.configs[i]
+	call := &e.call
+	call.found = call.found[:0]
+	defer func() {
+		if rec := recover(); rec != nil {
+			out = []Finding{e.pack.failClosed(pol, level, e.urn, e.typ, "internal error")}
+		}
+	}()
+	switch {
+	case e.st != nil:
+		pol.checkStack(call, e.st, cfg)
+	case level == Remediate && e.opts.Mode == CheckMode && pol.CanRemediate():
+		return e.pack.describeRemediation(pol, cfg, call, e.r)
+	default:
+		pol.check(call, e.r, cfg)
+	}
+	return e.pack.collect(pol, level, call)
 }
 
 // Remediation is one policy's change to a resource's inputs, or (Props nil)
@@ -185,8 +259,8 @@ func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: "Policy does not implement remediateResource"})
 			continue
 		}
-		if !contains(p.byType[r.Type], i) {
-			na = append(na, NotApplicable{Policy: pol.Name, Reason: notApplicableReason(pol)})
+		if !slices.Contains(p.byType[r.Type], i) {
+			na = append(na, NotApplicable{Policy: pol.Name, Reason: p.reasons[i]})
 			continue
 		}
 		if ctx.Err() != nil {
@@ -292,25 +366,54 @@ func (p *Pack) failClosed(pol *Policy, level Level, urn, typ, why string) Findin
 // makes its unknowns moot (the verdict is already "fail"), and identical
 // reports collapse into one.
 func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
-	if len(call.found) == 0 {
+	found := call.found
+	if len(found) == 0 {
 		return nil
 	}
 	if level == Remediate {
 		level = Mandatory
 	}
-	violated := map[string]bool{}
-	for _, r := range call.found {
-		if r.kind == Violation {
-			violated[r.urn] = true
+	var violated func(urn string) bool
+	var seen func(k int) bool
+	if len(found) <= smallReports {
+		violated = func(urn string) bool {
+			for _, r := range found {
+				if r.kind == Violation && r.urn == urn {
+					return true
+				}
+			}
+			return false
+		}
+		seen = func(k int) bool {
+			for _, r := range found[:k] {
+				if r == found[k] {
+					return true
+				}
+			}
+			return false
+		}
+	} else {
+		urns := map[string]bool{}
+		for _, r := range found {
+			if r.kind == Violation {
+				urns[r.urn] = true
+			}
+		}
+		reports := make(map[report]bool, len(found))
+		violated = func(urn string) bool { return urns[urn] }
+		seen = func(k int) bool {
+			if reports[found[k]] {
+				return true
+			}
+			reports[found[k]] = true
+			return false
 		}
 	}
-	seen := map[report]bool{}
 	var out []Finding
-	for _, r := range call.found {
-		if (r.kind == Unknown && violated[r.urn]) || seen[r] {
+	for k, r := range found {
+		if (r.kind == Unknown && violated(r.urn)) || seen(k) {
 			continue
 		}
-		seen[r] = true
 		if r.kind == Unknown {
 			out = append(out, p.finding(pol, Advisory, Unknown, r.urn, r.typ, r.path, p.unknownMessage(pol, r.path)))
 			continue
@@ -319,6 +422,10 @@ func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
 	}
 	return out
 }
+
+// smallReports is how many reports collect compares pairwise rather than
+// through maps.
+const smallReports = 16
 
 func (p *Pack) unknownMessage(pol *Policy, path string) string {
 	if path == "" {
@@ -335,18 +442,9 @@ func (p *Pack) finding(pol *Policy, level Level, kind Kind, urn, typ, path, msg 
 
 func (o Options) wants(name string) bool { return o.Only == nil || o.Only[name] }
 
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func notApplicableReason(pol *Policy) string {
 	if len(pol.Types) == 1 {
-		return fmt.Sprintf("Policy only applies to resources of type '%s'", pol.Types[0])
+		return "Policy only applies to resources of type '" + pol.Types[0] + "'"
 	}
 	return fmt.Sprintf("Policy only applies to %d resource types, such as '%s'", len(pol.Types), pol.Types[0])
 }
@@ -356,6 +454,9 @@ func notApplicableReason(pol *Policy) string {
 type secretSet struct{ values []string }
 
 func newSecretSet(rs ...*gcp.Resource) *secretSet {
+	if !anySecret(rs) {
+		return &secretSet{}
+	}
 	secret, plain := map[string]struct{}{}, map[string]struct{}{}
 	providers := map[*gcp.Provider]bool{}
 	for _, r := range rs {
@@ -378,6 +479,17 @@ func newSecretSet(rs ...*gcp.Resource) *secretSet {
 	// Longest first, so a secret containing another is replaced whole.
 	sortByLengthDesc(s.values)
 	return s
+}
+
+// anySecret reports whether a property of the resources or their providers
+// is secret; most resources have none, and then nothing needs scrubbing.
+func anySecret(rs []*gcp.Resource) bool {
+	for _, r := range rs {
+		if r.Props.HasSecrets() || (r.Provider != nil && r.Provider.Props.HasSecrets()) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *secretSet) scrubText(msg string) string {

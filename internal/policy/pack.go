@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -27,6 +29,7 @@ type Pack struct {
 	index    map[string]int   // policy name -> position
 	byType   map[string][]int // type token -> resource policies
 	stack    []int            // stack policies
+	reasons  []string         // why each resource policy skips other types
 	schemas  []*jsonschema.Schema
 
 	settings atomic.Pointer[settings]
@@ -37,6 +40,35 @@ type settings struct {
 	levels  []Level
 	props   []map[string]any // defaults applied
 	configs []any            // props decoded into each policy's config type
+
+	notApplicableByType sync.Map // type token ("" for others) -> []NotApplicable
+}
+
+// notApplicable lists the enabled resource policies (restricted to only, when
+// not nil) that do not apply to typ, in registration order. Without only the
+// list is computed once per type and shared.
+func (s *settings) notApplicable(p *Pack, typ string, only map[string]bool) []NotApplicable {
+	applies := p.byType[typ]
+	key := typ
+	if len(applies) == 0 {
+		key = "" // every type no policy names shares one list
+	}
+	if only == nil {
+		if na, ok := s.notApplicableByType.Load(key); ok {
+			return na.([]NotApplicable)
+		}
+	}
+	var na []NotApplicable
+	for i, pol := range p.policies {
+		if pol.IsStack() || s.levels[i] == Disabled || (only != nil && !only[pol.Name]) || slices.Contains(applies, i) {
+			continue
+		}
+		na = append(na, NotApplicable{Policy: pol.Name, Reason: p.reasons[i]})
+	}
+	if only == nil {
+		s.notApplicableByType.Store(key, slices.Clip(na))
+	}
+	return na
 }
 
 var packNameRE = regexp.MustCompile(`^[a-zA-Z0-9-_.]{1,100}$`)
@@ -56,6 +88,7 @@ func NewPack(name, version, description string, policies []*Policy) (*Pack, erro
 			return nil, fmt.Errorf("policy %s is registered twice", pol.Name)
 		}
 		p.index[pol.Name] = i
+		p.reasons = append(p.reasons, notApplicableReason(pol))
 		if pol.IsStack() {
 			p.stack = append(p.stack, i)
 		} else {
