@@ -68,7 +68,10 @@ const maxNesting = 4
 func HoldsKeyMaterial(s string) bool { return holdsKey(s, 0) }
 
 func holdsKey(s string, depth int) bool {
-	if privateKeyPEM.MatchString(s) || privateKeyField.MatchString(s) {
+	// Each pattern needs its literal: most strings are ruled out without
+	// running either.
+	if (strings.Contains(s, "-----BEGIN ") && privateKeyPEM.MatchString(s)) ||
+		(strings.Contains(s, "private_key") && privateKeyField.MatchString(s)) {
 		return true
 	}
 	if depth >= maxNesting {
@@ -138,6 +141,9 @@ func isServiceAccountType(t string) bool {
 // decodeBase64 decodes text that is plausibly base64 of a key file: long
 // enough, of the base64 alphabet once whitespace is removed.
 func decodeBase64(s string) (string, bool) {
+	if len(s) < 64 { // removing whitespace only makes it shorter
+		return "", false
+	}
 	s = strings.Join(strings.Fields(s), "")
 	if len(s) < 64 || !base64Text.MatchString(s) {
 		return "", false
@@ -252,7 +258,9 @@ func ReadCredentialFile(path string) ([]byte, error) {
 
 // The environment variables the gcp provider takes credentials from when
 // its inputs name none, in the order it consults them: the provider's own
-// `credentials` defaults, then Application Default Credentials.
+// `credentials` defaults (the three pulumi-gcp's provider/resources.go passes
+// to tfbridge.ConfigStringValue in its pre-configure callback), then
+// Application Default Credentials.
 var credentialEnv = []string{"GOOGLE_CREDENTIALS", "GOOGLE_CLOUD_KEYFILE_JSON", "GCLOUD_KEYFILE_JSON", "GOOGLE_APPLICATION_CREDENTIALS"}
 
 // EnvCredential returns the credentials a gcp provider without explicit
