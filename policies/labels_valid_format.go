@@ -55,9 +55,8 @@ func checkDefaultLabelsFormat(c *policy.Call, d *gcp.DefaultLabels) {
 		c.Violation(v.Path(), "provider defaultLabels is not a map of label keys to values; set it to a map of strings")
 		return
 	}
-	entries := v.Entries()
-	checkEntries(c, v, entries)
-	if n := len(entries); n > gcp.MaxLabels {
+	checkEntries(c, v)
+	if n := v.Len(); n > gcp.MaxLabels {
 		c.Violation(v.Path(), "provider defaultLabels has %d labels, more than the %d a resource may carry; drop some", n, gcp.MaxLabels)
 	}
 }
@@ -76,9 +75,9 @@ func checkLabelSetFormat(c *policy.Call, set gcp.LabelSet) {
 		c.Violation(own.Path(), "the labels field is not a map of label keys to values; set it to a map of strings")
 		return
 	}
-	entries := own.Entries()
-	checkEntries(c, own, entries)
-	if len(entries) == 0 {
+	checkEntries(c, own)
+	ownCount := own.Len()
+	if ownCount == 0 {
 		return // the provider's own count is checked on the provider
 	}
 	defaults := gcp.Value{}
@@ -90,28 +89,32 @@ func checkLabelSetFormat(c *policy.Call, set gcp.LabelSet) {
 		c.Unknown(defaults.Path())
 		return
 	}
-	merged := set.Entries()
-	n := len(merged)
-	attribution := set.Attribution && !hasKey(merged, gcp.AttributionLabel)
+	merged := set.Count()
+	n := merged
+	attribution := set.Attribution && !set.HasKey(gcp.AttributionLabel)
 	if attribution {
 		n++ // pulumi-gcp adds goog-pulumi-provisioned to the effective labels
 	}
 	if n > gcp.MaxLabels {
-		fromDefaults := len(merged) - len(entries)
+		fromDefaults := merged - ownCount
 		extra := ""
 		if attribution {
 			extra = " and pulumi-gcp's goog-pulumi-provisioned (set addPulumiAttributionLabel: false on the provider to drop it)"
 		}
 		c.Violation(own.Path(), "carries %d labels (%d of its own, %d more from the provider's defaultLabels%s), more than the %d Google Cloud allows; drop some",
-			n, len(entries), fromDefaults, extra, gcp.MaxLabels)
+			n, ownCount, fromDefaults, extra, gcp.MaxLabels)
 	}
 }
 
-// checkEntries checks each key and value of a labels map. The keys of a
-// secret map are secret too: then neither the key nor its path is shown.
-func checkEntries(c *policy.Call, m gcp.Value, entries []gcp.Entry) {
+// checkEntries checks each key and value of a labels map, in key order. The
+// keys of a secret map are secret too: then neither the key nor its path is
+// shown.
+func checkEntries(c *policy.Call, m gcp.Value) {
 	secretKeys := m.Secret()
-	for _, e := range entries {
+	if !anyEntryToReport(m, secretKeys) {
+		return // the usual case: no sorted copy of the map to build
+	}
+	for _, e := range m.Entries() {
 		keyPath, keyName := e.Value.Path(), strconv.Quote(e.Key)
 		if secretKeys {
 			keyPath, keyName = m.Path(), "[secret]"
@@ -135,6 +138,21 @@ func checkEntries(c *policy.Call, m gcp.Value, entries []gcp.Entry) {
 	}
 }
 
+// anyEntryToReport reports whether checkEntries has something to say about
+// an entry of m.
+func anyEntryToReport(m gcp.Value, secretKeys bool) bool {
+	for key, v := range m.All {
+		if gcp.LabelKeyProblem(key, secretKeys) != "" || v.IsUnknown() {
+			return true
+		}
+		s, ok := labelValueString(v)
+		if !ok || gcp.LabelValueProblem(s, v.Secret()) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // labelValueString reads a label value as the provider would send it: a
 // string, or a number or boolean in its string form; null is empty.
 func labelValueString(v gcp.Value) (string, bool) {
@@ -154,13 +172,4 @@ func labelValueString(v gcp.Value) (string, bool) {
 		return strconv.FormatBool(b), true
 	}
 	return "", false
-}
-
-func hasKey(entries []gcp.Entry, key string) bool {
-	for _, e := range entries {
-		if e.Key == key {
-			return true
-		}
-	}
-	return false
 }

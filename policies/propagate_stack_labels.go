@@ -3,6 +3,7 @@ package policies
 import (
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
@@ -16,6 +17,14 @@ type propagateStackLabelsConfig struct {
 	StackLabelKey   string            `json:"stackLabelKey"`
 	Overwrite       bool              `json:"overwrite"`
 	static          []gcp.Label
+
+	lastWant atomic.Pointer[stackLabels] // want's last answer
+}
+
+// stackLabels is the answer of want for one project and stack.
+type stackLabels struct {
+	project, stack string
+	labels         []gcp.Label
 }
 
 // Validate rejects keys and values Google Cloud would refuse, so the
@@ -47,8 +56,13 @@ func (c *propagateStackLabelsConfig) Validate() error {
 }
 
 // want lists the labels every resource should carry: project, stack (when
-// known), then the static labels by key.
+// known), then the static labels by key. The list is shared: callers must
+// not modify it.
 func (c *propagateStackLabelsConfig) want(project, stack string) []gcp.Label {
+	// Every resource of a deployment asks with the same names.
+	if last := c.lastWant.Load(); last != nil && last.project == project && last.stack == stack {
+		return last.labels
+	}
 	out := make([]gcp.Label, 0, 2+len(c.static))
 	if project != "" {
 		out = append(out, gcp.Label{Key: c.ProjectLabelKey, Value: gcp.LabelSafe(project)})
@@ -56,7 +70,9 @@ func (c *propagateStackLabelsConfig) want(project, stack string) []gcp.Label {
 	if stack != "" {
 		out = append(out, gcp.Label{Key: c.StackLabelKey, Value: gcp.LabelSafe(stack)})
 	}
-	return append(out, c.static...)
+	out = append(out, c.static...)
+	c.lastWant.Store(&stackLabels{project: project, stack: stack, labels: out})
+	return out
 }
 
 // stackNames are the project and stack of the deployment: from
@@ -82,6 +98,10 @@ func stackNames(c *policy.Call, r *gcp.Resource) (project, stack string) {
 func labelFields(c *policy.Call, r *gcp.Resource) []gcp.LabelSet {
 	var out []gcp.LabelSet
 	for _, set := range c.Views().Labels(r) {
+		if gcp.IsTopLevelPath(set.Own.Path()) {
+			out = append(out, set) // no enclosing object to be absent
+			continue
+		}
 		keys, err := gcp.SplitPath(set.Own.Path())
 		if err != nil || len(keys) == 0 {
 			continue
@@ -139,12 +159,11 @@ func PropagateStackLabels() *policy.Policy {
 
 func checkStackLabel(c *policy.Call, set gcp.LabelSet, l gcp.Label, overwrite bool) {
 	v, present, final := set.Lookup(l.Key)
-	path := gcp.JoinPath(set.Own.Path(), l.Key)
 	switch present {
 	case gcp.Unknown:
 		c.Unknown(v.Path())
 	case gcp.Absent:
-		c.Violation(path, "label %q is missing; add it with value %q to %s", l.Key, l.Value, set.Own.Path())
+		c.Violation(gcp.JoinPath(set.Own.Path(), l.Key), "label %q is missing; add it with value %q to %s", l.Key, l.Value, set.Own.Path())
 	case gcp.Set:
 		if !overwrite {
 			return
@@ -158,7 +177,7 @@ func checkStackLabel(c *policy.Call, set gcp.LabelSet, l gcp.Label, overwrite bo
 			if set.Own.Get(l.Key).IsAbsent() {
 				from = " (from the provider's defaultLabels)"
 			}
-			c.Violation(path, "label %q is %s%s, expected %q; set it to %q", l.Key, v.Display(), from, l.Value, l.Value)
+			c.Violation(gcp.JoinPath(set.Own.Path(), l.Key), "label %q is %s%s, expected %q; set it to %q", l.Key, v.Display(), from, l.Value, l.Value)
 		}
 	}
 }

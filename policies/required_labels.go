@@ -69,12 +69,12 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 	}
 	for _, key := range cfg.RequiredLabels {
 		v, present, final := set.Lookup(key)
-		path := gcp.JoinPath(set.Own.Path(), key)
 		switch present {
 		case gcp.Unknown:
 			c.Unknown(v.Path())
 			continue
 		case gcp.Absent:
+			path := gcp.JoinPath(set.Own.Path(), key)
 			if set.Defaults != nil {
 				c.Violation(path, "required label %q is missing; add it to %s or to the provider's defaultLabels", key, set.Own.Path())
 			} else {
@@ -88,12 +88,12 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 			continue
 		}
 		if !final {
-			c.Unknown(path)
+			c.Unknown(gcp.JoinPath(set.Own.Path(), key))
 			continue
 		}
 		val, ok := v.String()
 		if !ok || !re.MatchString(val) {
-			c.Violation(path, "label %q has value %s, which does not match %q; use an allowed value", key, v.Display(), cfg.AllowedValues[key])
+			c.Violation(gcp.JoinPath(set.Own.Path(), key), "label %q has value %s, which does not match %q; use an allowed value", key, v.Display(), cfg.AllowedValues[key])
 		}
 	}
 }

@@ -149,6 +149,24 @@ func (ls LabelSet) Lookup(key string) (v Value, present State, final bool) {
 	return ls.Own.Get(key), Absent, true
 }
 
+// Count is the number of effective label entries, len(Entries()).
+func (ls LabelSet) Count() int {
+	n := ls.Own.Len()
+	if ls.Defaults != nil {
+		for key := range ls.Defaults.Value.All {
+			if !ls.Own.Has(key) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// HasKey reports whether key is one of the effective label entries.
+func (ls LabelSet) HasKey(key string) bool {
+	return ls.Own.Has(key) || (ls.Defaults != nil && ls.Defaults.Value.Has(key))
+}
+
 // Entries returns the effective label entries: defaults overridden by own
 // labels. Unknown maps contribute nothing.
 func (ls LabelSet) Entries() []Entry {

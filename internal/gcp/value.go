@@ -145,6 +145,10 @@ func JoinPath(path, key string) string {
 	return path + "." + key
 }
 
+// IsTopLevelPath reports whether path names a top-level property: one plain
+// key, as JoinPath writes it from the root.
+func IsTopLevelPath(path string) bool { return plainKey(path) }
+
 // IndexPath appends an array index to a path.
 func IndexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
@@ -236,6 +240,37 @@ func (v Value) Entries() []Entry {
 	}
 	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// Len is the number of entries of a map (0 for anything else).
+func (v Value) Len() int {
+	if !v.raw.IsMap() {
+		return 0
+	}
+	return v.raw.AsMap().Len()
+}
+
+// Has reports whether a map has key (false for anything else).
+func (v Value) Has(key string) bool {
+	if !v.raw.IsMap() {
+		return false
+	}
+	_, ok := v.raw.AsMap().GetOk(key)
+	return ok
+}
+
+// All yields the entries of a map in no particular order (nothing for
+// anything else): Entries without sorting or a slice, for a scan.
+func (v Value) All(yield func(key string, value Value) bool) {
+	if !v.raw.IsMap() {
+		return
+	}
+	base := v.Path()
+	for k, e := range v.raw.AsMap().All {
+		if !yield(k, v.child(e, valuePath{base: base, key: k, kind: pathKey})) {
+			return
+		}
+	}
 }
 
 // IsMap and IsArray report the known shape of the value.
