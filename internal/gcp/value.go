@@ -354,6 +354,28 @@ func SecretStrings(raw property.Value, secret, plain map[string]struct{}) {
 	collectStrings(raw, false, secret, plain)
 }
 
+// ClearStrings adds to found every string of among that raw holds outside
+// any secret.
+func ClearStrings(raw property.Value, among, found map[string]struct{}) {
+	if !raw.Secret() && raw.IsString() {
+		if _, ok := among[raw.AsString()]; ok {
+			found[raw.AsString()] = struct{}{}
+		}
+		return
+	}
+	switch {
+	case raw.Secret():
+	case raw.IsArray():
+		for _, e := range raw.AsArray().All {
+			ClearStrings(e, among, found)
+		}
+	case raw.IsMap():
+		for _, e := range raw.AsMap().All {
+			ClearStrings(e, among, found)
+		}
+	}
+}
+
 func collectStrings(v property.Value, inSecret bool, secret, plain map[string]struct{}) {
 	inSecret = inSecret || v.Secret()
 	switch {

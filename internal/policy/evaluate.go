@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -447,74 +446,4 @@ func notApplicableReason(pol *Policy) string {
 		return "Policy only applies to resources of type '" + pol.Types[0] + "'"
 	}
 	return fmt.Sprintf("Policy only applies to %d resource types, such as '%s'", len(pol.Types), pol.Types[0])
-}
-
-// secretSet scrubs secret plaintext out of messages, a safety net under the
-// views' own redaction: no secret of four characters or more is ever printed.
-type secretSet struct{ values []string }
-
-func newSecretSet(rs ...*gcp.Resource) *secretSet {
-	if !anySecret(rs) {
-		return &secretSet{}
-	}
-	secret, plain := map[string]struct{}{}, map[string]struct{}{}
-	providers := map[*gcp.Provider]bool{}
-	for _, r := range rs {
-		gcp.SecretStrings(property.New(r.Props), secret, plain)
-		if pr := r.Provider; pr != nil && !providers[pr] {
-			providers[pr] = true
-			gcp.SecretStrings(property.New(pr.Props), secret, plain)
-		}
-	}
-	s := &secretSet{}
-	for v := range secret {
-		// A value that the same resources also hold in the clear is not
-		// confidential: pulumi-gcp marks effectiveLabels secret as a hedge
-		// while the same values sit in plain labels, and scrubbing "prod"
-		// would garble every message naming a project.
-		if _, public := plain[v]; len(v) >= 4 && !public {
-			s.values = append(s.values, v)
-		}
-	}
-	// Longest first, so a secret containing another is replaced whole.
-	sortByLengthDesc(s.values)
-	return s
-}
-
-// anySecret reports whether a property of the resources or their providers
-// is secret; most resources have none, and then nothing needs scrubbing.
-func anySecret(rs []*gcp.Resource) bool {
-	for _, r := range rs {
-		if r.Props.HasSecrets() || (r.Provider != nil && r.Provider.Props.HasSecrets()) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *secretSet) scrubText(msg string) string {
-	for _, v := range s.values {
-		msg = strings.ReplaceAll(msg, v, "[secret]")
-	}
-	return msg
-}
-
-func (s *secretSet) scrub(fs []Finding) []Finding {
-	if s == nil || len(s.values) == 0 {
-		return fs
-	}
-	for i := range fs {
-		fs[i].Message = s.scrubText(fs[i].Message)
-		fs[i].Path = s.scrubText(fs[i].Path)
-	}
-	return fs
-}
-
-func sortByLengthDesc(s []string) {
-	sort.Slice(s, func(i, j int) bool {
-		if len(s[i]) != len(s[j]) {
-			return len(s[i]) > len(s[j])
-		}
-		return s[i] < s[j]
-	})
 }
