@@ -5,7 +5,8 @@
 // The document is streamed: the top level and the deployment are walked token
 // by token and each resource is decoded and converted on its own, so at most
 // one resource's generic JSON tree is alive at a time, next to the property
-// maps already built.
+// maps already built. Stream goes further and hands each resource's inputs
+// over as soon as they are complete, keeping only the outputs.
 package stackfile
 
 import (
@@ -41,7 +42,8 @@ type Deployment struct {
 	Project, Stack string
 
 	// Inputs holds every resource in export order with Props set to its
-	// inputs and Provider resolved, as resource policies see them.
+	// inputs and Provider resolved, as resource policies see them. Stream
+	// hands them over instead and leaves Inputs nil.
 	Inputs []*gcp.Resource
 
 	// Outputs holds the same resources, in the same order, with Props set to
@@ -71,9 +73,53 @@ type Deployment struct {
 	CiphertextSecrets int
 }
 
+// Inputs is one resource's inputs as Stream hands them over.
+type Inputs struct {
+	// Index is the resource's position in Deployment.Outputs.
+	Index int
+	// Resource has Props set to the inputs and Provider resolved, as in
+	// Deployment.Inputs.
+	Resource *gcp.Resource
+	// Project and Stack are the deployment's, already final.
+	Project, Stack string
+}
+
 // ReadFile reads an export from a file, or from standard input when path is
 // "-". Errors name the file.
 func ReadFile(path string) (*Deployment, error) {
+	c := &collector{}
+	d, err := StreamFile(path, c.add)
+	if err != nil {
+		return nil, err
+	}
+	d.Inputs = c.inputs
+	return d, nil
+}
+
+// Read reads an export from r. Errors are single-line messages.
+func Read(r io.Reader) (*Deployment, error) {
+	c := &collector{}
+	d, err := Stream(r, c.add)
+	if err != nil {
+		return nil, err
+	}
+	d.Inputs = c.inputs
+	return d, nil
+}
+
+// collector puts streamed inputs back in export order.
+type collector struct{ inputs []*gcp.Resource }
+
+func (c *collector) add(in Inputs) {
+	for len(c.inputs) <= in.Index {
+		c.inputs = append(c.inputs, nil)
+	}
+	c.inputs[in.Index] = in.Resource
+}
+
+// StreamFile is Stream on a file, or on standard input when path is "-".
+// Errors name the file.
+func StreamFile(path string, each func(Inputs)) (*Deployment, error) {
 	name := path
 	var r io.Reader = os.Stdin
 	if path == "-" {
@@ -86,7 +132,7 @@ func ReadFile(path string) (*Deployment, error) {
 		defer f.Close()
 		r = f
 	}
-	d, err := Read(r)
+	d, err := Stream(r, each)
 	if err != nil {
 		var re *readError
 		if errors.As(err, &re) {
@@ -97,19 +143,31 @@ func ReadFile(path string) (*Deployment, error) {
 	return d, nil
 }
 
-// Read reads an export from r. Errors are single-line messages.
-func Read(r io.Reader) (*Deployment, error) {
+// Stream reads an export from r like Read, but rather than keeping every
+// resource's inputs in Deployment.Inputs (left nil) it hands them to each as
+// soon as they are known for good, so a caller that evaluates and drops them
+// holds only the outputs: about half the memory of Read.
+//
+// Calls come in export order, except for resources read before the root
+// stack resource (whose URN settles Project and Stack) or before the
+// provider they reference: those wait, at worst until the whole document is
+// read. A provider reference resolves to the provider resource with that URN
+// read before it, or for one further down, to the last with that URN.
+//
+// On an error some resources may have been handed over already: a caller
+// must not report on them.
+func Stream(r io.Reader, each func(Inputs)) (*Deployment, error) {
 	if r == nil {
 		return nil, errors.New("no input")
 	}
-	d, err := read(r)
+	d, err := read(r, each)
 	if err != nil {
 		return nil, oneLine(err)
 	}
 	return d, nil
 }
 
-func read(r io.Reader) (*Deployment, error) {
+func read(r io.Reader, each func(Inputs)) (*Deployment, error) {
 	br := bufio.NewReaderSize(r, 16)
 	var bom int64
 	switch head, _ := br.Peek(3); {
@@ -122,16 +180,21 @@ func read(r io.Reader) (*Deployment, error) {
 	}
 	src := &countingReader{r: br}
 	p := &parser{
-		dec:   json.NewDecoder(src),
-		src:   src,
-		bom:   bom,
-		d:     &Deployment{Wants: map[string][]string{}, SourcePositions: map[string]string{}},
-		index: map[string]int{},
+		dec:       json.NewDecoder(src),
+		src:       src,
+		bom:       bom,
+		each:      each,
+		d:         &Deployment{Wants: map[string][]string{}, SourcePositions: map[string]string{}},
+		index:     map[string]int{},
+		providers: map[int]*gcp.Provider{},
+		conv:      newConverter(),
 	}
 	if err := p.parse(); err != nil {
 		return nil, err
 	}
-	p.resolveProviders()
+	p.done = true
+	p.pending, p.waiting = append(p.waiting, p.pending...), nil
+	p.flush()
 	p.d.CiphertextSecrets = p.conv.ciphertexts
 	return p.d, nil
 }
@@ -158,13 +221,17 @@ type parser struct {
 	dec  *json.Decoder
 	src  *countingReader
 	bom  int64 // bytes of byte order mark skipped before src
-	conv converter
+	conv *converter
 	d    *Deployment
+	each func(Inputs)
 
-	index     map[string]int // URN -> position in d.Inputs
-	refs      []string       // provider reference per resource, parallel to d.Inputs
-	named     bool           // Project/Stack set
-	rootNamed bool           // ... from the root stack resource
+	index     map[string]int        // URN -> position in d.Outputs
+	providers map[int]*gcp.Provider // position in d.Outputs -> provider, for provider resources
+	pending   []pendingInputs       // inputs read since the last flush, in export order
+	waiting   []pendingInputs       // inputs whose provider may be further down, in export order
+	named     bool                  // Project/Stack set
+	rootNamed bool                  // ... from the root stack resource
+	done      bool                  // the whole document is read
 
 	version                                    *float64
 	sawDeployment, sawResources, sawCheckpoint bool
@@ -359,11 +426,12 @@ func (p *parser) add(i int, rr *rawResource) error {
 		return fmt.Errorf("deployment.resources[%d]: missing urn", i)
 	}
 	if rr.SourcePosition != "" {
-		p.d.SourcePositions[rr.URN] = rr.SourcePosition
+		// Resources made in a loop share their registration site.
+		p.d.SourcePositions[rr.URN] = p.conv.intern(rr.SourcePosition)
 	}
-	label := fmt.Sprintf("deployment.resources[%d] (%s)", i, quoteIfNeeded(rr.URN))
+	label := func() string { return fmt.Sprintf("deployment.resources[%d] (%s)", i, quoteIfNeeded(rr.URN)) }
 	if rr.Type == "" {
-		return fmt.Errorf("%s: missing type", label)
+		return fmt.Errorf("%s: missing type", label())
 	}
 	stack, project, name, ok := gcp.ParseURN(rr.URN)
 	if !ok {
@@ -376,64 +444,115 @@ func (p *parser) add(i int, rr *rawResource) error {
 
 	inputs, err := p.conv.props(rr.Inputs, "inputs")
 	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
+		return fmt.Errorf("%s: %w", label(), err)
 	}
 	rr.Inputs = nil // let the generic tree go before building the next one
 	outputs, err := p.conv.props(rr.Outputs, "outputs")
 	if err != nil {
-		return fmt.Errorf("%s: %w", label, err)
+		return fmt.Errorf("%s: %w", label(), err)
 	}
 	rr.Outputs = nil
 	if rr.Want != nil {
 		want, err := parseWant(rr.Want)
 		if err != nil {
-			return fmt.Errorf("%s: %w", label, err)
+			return fmt.Errorf("%s: %w", label(), err)
 		}
 		p.d.Wants[rr.URN] = want
 	}
 
-	p.index[rr.URN] = len(p.d.Inputs)
-	p.refs = append(p.refs, rr.Provider)
-	p.d.Inputs = append(p.d.Inputs, &gcp.Resource{URN: rr.URN, Type: rr.Type, Name: name, Props: inputs, External: rr.External})
+	// Every resource repeats type tokens and the URNs of its parent and
+	// dependencies: keep one copy of each.
+	typ := p.conv.intern(rr.Type)
+	for j, dep := range rr.Dependencies {
+		rr.Dependencies[j] = p.urn(dep)
+	}
+	var propDeps map[string][]string
+	if rr.PropertyDependencies != nil {
+		propDeps = make(map[string][]string, len(rr.PropertyDependencies))
+		for k, deps := range rr.PropertyDependencies {
+			for j, dep := range deps {
+				deps[j] = p.urn(dep)
+			}
+			propDeps[p.conv.intern(k)] = deps
+		}
+	}
+
+	pos := len(p.d.Outputs)
+	p.index[rr.URN] = pos
 	p.d.Outputs = append(p.d.Outputs, &gcp.Resource{
-		URN: rr.URN, Type: rr.Type, Name: name, Props: outputs, External: rr.External,
-		Parent:               rr.Parent,
+		URN: rr.URN, Type: typ, Name: name, Props: outputs, External: rr.External,
+		Parent:               p.urn(rr.Parent),
 		Dependencies:         rr.Dependencies,
-		PropertyDependencies: rr.PropertyDependencies,
+		PropertyDependencies: propDeps,
 	})
+	if strings.HasPrefix(typ, providerTypePrefix) {
+		p.providers[pos] = &gcp.Provider{URN: rr.URN, Type: typ, Name: name, Props: inputs}
+	}
+	in := &gcp.Resource{URN: rr.URN, Type: typ, Name: name, Props: inputs, External: rr.External}
+	p.pending = append(p.pending, pendingInputs{index: pos, res: in, ref: rr.Provider})
+	if p.rootNamed {
+		p.flush()
+	}
 	return nil
 }
 
-// resolveProviders links every resource to its provider resource. A reference
-// is `<provider URN>::<provider ID>`; one that names no provider resource of
-// the export leaves Provider nil.
-func (p *parser) resolveProviders() {
-	providers := map[string]*gcp.Provider{}
-	for i, ref := range p.refs {
-		if ref == "" {
-			continue
-		}
-		urn := ref
-		if j := strings.LastIndex(ref, "::"); j >= 0 {
-			urn = ref[:j]
-		}
-		idx, ok := p.index[urn]
-		if !ok {
-			urn = ref // a reference without an ID
-			idx, ok = p.index[urn]
-		}
-		if !ok || !strings.HasPrefix(p.d.Inputs[idx].Type, providerTypePrefix) {
-			continue
-		}
-		prov, ok := providers[urn]
-		if !ok {
-			r := p.d.Inputs[idx]
-			prov = &gcp.Provider{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}
-			providers[urn] = prov
-		}
-		p.d.Inputs[i].Provider = prov
-		p.d.Outputs[i].Provider = prov
+// urn returns the copy of a URN the deployment already holds, if any.
+func (p *parser) urn(s string) string {
+	if pos, ok := p.index[s]; ok {
+		return p.d.Outputs[pos].URN
 	}
+	return s
+}
+
+// pendingInputs is a resource's inputs with its provider reference, waiting
+// to be handed over.
+type pendingInputs struct {
+	index int
+	res   *gcp.Resource
+	ref   string
+}
+
+// flush hands over the pending inputs whose provider is known for good, in
+// export order; the others wait for the end of the document, when all are.
+func (p *parser) flush() {
+	for _, pi := range p.pending {
+		prov, final := p.provider(pi.ref)
+		if !final {
+			p.waiting = append(p.waiting, pi)
+			continue
+		}
+		pi.res.Provider = prov
+		p.d.Outputs[pi.index].Provider = prov
+		if p.each != nil {
+			p.each(Inputs{Index: pi.index, Resource: pi.res, Project: p.d.Project, Stack: p.d.Stack})
+		}
+	}
+	clear(p.pending)
+	p.pending = p.pending[:0]
+}
+
+// provider resolves a provider reference, `<provider URN>::<provider ID>` or
+// a bare URN, to a provider resource; one that names no provider resource of
+// the export resolves to nil. final is false while the URN may yet turn up
+// further down the document.
+func (p *parser) provider(ref string) (prov *gcp.Provider, final bool) {
+	if ref == "" {
+		return nil, true
+	}
+	urn := ref
+	if j := strings.LastIndex(ref, "::"); j >= 0 {
+		urn = ref[:j]
+	}
+	idx, ok := p.index[urn]
+	if !ok {
+		if !p.done {
+			return nil, false
+		}
+		if idx, ok = p.index[ref]; !ok { // a reference without an ID
+			return nil, true
+		}
+	}
+	return p.providers[idx], true
 }
 
 func parseWant(v any) ([]string, error) {
@@ -462,12 +581,20 @@ func parseWant(v any) ([]string, error) {
 // property.New copies the map or slice it is given, so the converter builds
 // each level in a scratch map or slice kept per nesting depth and reused,
 // rather than allocating one to throw away for every object and array.
+//
+// Exports repeat the same keys and many of the same values (regions,
+// projects, label values) in every resource, and the decoder allocates each
+// occurrence afresh; the converter keeps one copy of each, string values
+// boxed once as property values.
 type converter struct {
 	ciphertexts int
 
 	depth int
 	maps  []map[string]property.Value
 	arrs  [][]property.Value
+
+	strs map[string]string
+	vals map[string]property.Value
 }
 
 // Scratch containers that grew beyond these are dropped rather than kept:
@@ -476,6 +603,39 @@ const (
 	maxScratchMap   = 64
 	maxScratchSlice = 1024
 )
+
+// maxInterned bounds each intern table; a full one starts over, so strings
+// that recur keep coming back while one-offs do not pile up.
+const maxInterned = 1 << 16
+
+func newConverter() *converter {
+	return &converter{strs: map[string]string{}, vals: map[string]property.Value{}}
+}
+
+// intern returns the converter's copy of s.
+func (c *converter) intern(s string) string {
+	if t, ok := c.strs[s]; ok {
+		return t
+	}
+	if len(c.strs) >= maxInterned {
+		clear(c.strs)
+	}
+	c.strs[s] = s
+	return s
+}
+
+// str returns s as a property value, shared with earlier occurrences.
+func (c *converter) str(s string) property.Value {
+	if v, ok := c.vals[s]; ok {
+		return v
+	}
+	if len(c.vals) >= maxInterned {
+		clear(c.vals)
+	}
+	v := property.New(s)
+	c.vals[s] = v
+	return v
+}
 
 // props converts a resource's inputs or outputs; missing or null is empty.
 func (c *converter) props(v any, root string) (property.Map, error) {
@@ -509,7 +669,7 @@ func (c *converter) value(v any) (property.Value, error) {
 		if v == sig.UnknownStringValue {
 			return property.New(property.Computed), nil
 		}
-		return property.New(v), nil
+		return c.str(v), nil
 	case []any:
 		return c.array(v)
 	case map[string]any:
@@ -573,7 +733,7 @@ func (c *converter) object(m map[string]any) (property.Value, error) {
 			err = within(err, k)
 			break
 		}
-		out[k] = pv
+		out[c.intern(k)] = pv
 	}
 	c.depth--
 	var result property.Value

@@ -733,3 +733,58 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// TestStream: Stream hands over, once each, the inputs Read keeps, with the
+// deployment's final project and stack, and keeps the same outputs.
+func TestStream(t *testing.T) {
+	for _, tc := range readCases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, err := Read(strings.NewReader(tc.input))
+			require.NoError(t, err)
+			var got []Inputs
+			d, err := Stream(strings.NewReader(tc.input), func(in Inputs) { got = append(got, in) })
+			require.NoError(t, err)
+			assert.Nil(t, d.Inputs)
+			require.Len(t, got, len(want.Inputs))
+			seen := map[int]bool{}
+			for _, in := range got {
+				assert.False(t, seen[in.Index], "resource %d handed over twice", in.Index)
+				seen[in.Index] = true
+				assert.Equal(t, want.Project, in.Project)
+				assert.Equal(t, want.Stack, in.Stack)
+				assert.Equal(t, want.Inputs[in.Index], in.Resource)
+			}
+			assert.Equal(t, want.Outputs, d.Outputs)
+			assert.Equal(t, want.Total, d.Total)
+			assert.Equal(t, want.CiphertextSecrets, d.CiphertextSecrets)
+		})
+	}
+}
+
+// TestStreamOrder: inputs come in export order as they are read, except that
+// resources read before the root stack resource wait for it (it settles the
+// project and stack) and those read before their provider wait for the end.
+func TestStreamOrder(t *testing.T) {
+	early := res("urn:pulumi:other::elsewhere::gcp:storage/bucket:Bucket::early", "gcp:storage/bucket:Bucket")
+	beforeProvider := res("urn:pulumi:dev::etl::gcp:storage/bucket:Bucket::first", "gcp:storage/bucket:Bucket", `"provider": "`+provRef+`"`)
+	input := export(early, beforeProvider, stackRes, provRes, bucketRes, jobRes)
+	var order []int
+	d, err := Stream(strings.NewReader(input), func(in Inputs) {
+		order = append(order, in.Index)
+		assert.Equal(t, "etl", in.Project)
+		assert.Equal(t, "dev", in.Stack)
+		if in.Index >= 1 && in.Index != 2 && in.Index != 3 {
+			require.NotNil(t, in.Resource.Provider, "resource %d", in.Index)
+			assert.Equal(t, provURN, in.Resource.Provider.URN)
+		}
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 2, 3, 4, 5, 1}, order)
+	assert.Same(t, d.Outputs[1].Provider, d.Outputs[4].Provider)
+
+	// An error after some inputs were handed over still fails the read.
+	n := 0
+	_, err = Stream(strings.NewReader(export(stackRes, provRes, `{"urn": "x"}`)), func(Inputs) { n++ })
+	require.Error(t, err)
+	assert.Equal(t, 2, n)
+}
