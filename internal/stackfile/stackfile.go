@@ -12,14 +12,17 @@ package stackfile
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -589,12 +592,20 @@ func parseWant(v any) ([]string, error) {
 type converter struct {
 	ciphertexts int
 
-	depth int
-	maps  []map[string]property.Value
-	arrs  [][]property.Value
+	depth  int
+	depths []*scratch
 
 	strs map[string]string
 	vals map[string]property.Value
+
+	share      map[string]sharedValue
+	shareBytes int
+	nextID     uint32
+}
+
+type sharedValue struct {
+	v  property.Value
+	id uint32
 }
 
 // Scratch containers that grew beyond these are dropped rather than kept:
@@ -604,12 +615,28 @@ const (
 	maxScratchSlice = 1024
 )
 
-// maxInterned bounds each intern table; a full one starts over, so strings
-// that recur keep coming back while one-offs do not pile up.
-const maxInterned = 1 << 16
+// maxInterned bounds each intern table, and maxShareBytes the keys of shared
+// values; a full table starts over, so values that recur keep coming back
+// while one-offs do not pile up.
+const (
+	maxInterned   = 1 << 16
+	maxShareBytes = 4 << 20
+)
+
+// Objects and arrays with more members, or whose sharing key would be
+// longer, are seldom repeated: they are not looked up.
+const (
+	maxSharedEntries = 32
+	maxSharedKey     = 1024
+)
 
 func newConverter() *converter {
-	return &converter{strs: map[string]string{}, vals: map[string]property.Value{}}
+	return &converter{
+		strs:   map[string]string{},
+		vals:   map[string]property.Value{},
+		share:  map[string]sharedValue{},
+		nextID: firstShareID,
+	}
 }
 
 // intern returns the converter's copy of s.
@@ -643,7 +670,7 @@ func (c *converter) props(v any, root string) (property.Map, error) {
 	case nil:
 		return property.Map{}, nil
 	case map[string]any:
-		pv, err := c.object(v)
+		pv, _, err := c.object(v)
 		if err != nil {
 			var ve *valueError
 			if errors.As(err, &ve) {
@@ -657,96 +684,203 @@ func (c *converter) props(v any, root string) (property.Map, error) {
 	}
 }
 
-func (c *converter) value(v any) (property.Value, error) {
+// Sharing identities a value's conversion reports to its parent: 0 for a
+// value that cannot be shared (it holds a secret, or is too big to be worth
+// looking up), 1 for a scalar, which the parent spells out in its key, and
+// from 2 up the identity of a shared object or array.
+const (
+	unshared     uint32 = 0
+	scalar       uint32 = 1
+	firstShareID uint32 = 2
+)
+
+func (c *converter) value(v any) (property.Value, uint32, error) {
 	switch v := v.(type) {
 	case nil:
-		return property.Value{}, nil
+		return property.Value{}, scalar, nil
 	case bool:
-		return property.New(v), nil
+		return property.New(v), scalar, nil
 	case float64:
-		return property.New(v), nil
+		return property.New(v), scalar, nil
 	case string:
 		if v == sig.UnknownStringValue {
-			return property.New(property.Computed), nil
+			return property.New(property.Computed), scalar, nil
 		}
-		return c.str(v), nil
+		return c.str(v), scalar, nil
 	case []any:
 		return c.array(v)
 	case map[string]any:
 		if s, ok := v[sig.Key].(string); ok && s == sig.Secret {
-			return c.secret(v)
+			pv, err := c.secret(v)
+			return pv, unshared, err
 		}
 		// Assets, archives, resource references and any other signature
 		// objects stay plain maps, signature key included.
 		return c.object(v)
 	default: // encoding/json produces nothing else
-		return property.Value{}, &valueError{msg: fmt.Sprintf("unsupported JSON value of type %T", v)}
+		return property.Value{}, unshared, &valueError{msg: fmt.Sprintf("unsupported JSON value of type %T", v)}
 	}
 }
 
-func (c *converter) array(a []any) (property.Value, error) {
-	if len(a) == 0 {
-		return property.New([]property.Value{}), nil
+// scratch is what one nesting depth of the conversion reuses.
+type scratch struct {
+	m    map[string]property.Value
+	arr  []property.Value
+	keys []string
+	key  []byte
+}
+
+func (c *converter) scratch() *scratch {
+	for len(c.depths) <= c.depth {
+		c.depths = append(c.depths, &scratch{})
 	}
-	d := c.depth
-	for len(c.arrs) <= d {
-		c.arrs = append(c.arrs, nil)
+	return c.depths[c.depth]
+}
+
+// emptyArray is the sharing key of [].
+var emptyArray = []byte{'a'}
+
+func (c *converter) array(a []any) (property.Value, uint32, error) {
+	if len(a) == 0 { // an empty, not a nil, slice: nil would read as null
+		v, id := c.shared(emptyArray, true, func() property.Value { return property.New([]property.Value{}) })
+		return v, id, nil
 	}
+	sc := c.scratch()
 	c.depth++
-	out := c.arrs[d][:0]
+	out := sc.arr[:0]
+	key := append(sc.key[:0], 'a')
+	share := len(a) <= maxSharedEntries
 	var err error
 	for i, e := range a {
-		var pv property.Value
-		if pv, err = c.value(e); err != nil {
-			err = within(err, i)
+		pv, id, verr := c.value(e)
+		if verr != nil {
+			err = within(verr, i)
 			break
 		}
 		out = append(out, pv)
+		if share {
+			key, share = appendShareKey(key, e, id)
+		}
 	}
 	c.depth--
 	var result property.Value
+	id := unshared
 	if err == nil {
-		result = property.New(out) // copies
+		result, id = c.shared(key, share, func() property.Value { return property.New(out) }) // copies
 	}
 	clear(out)
 	if cap(out) > maxScratchSlice {
 		out = nil
 	}
-	c.arrs[d] = out[:0]
-	return result, err
+	sc.arr, sc.key = out[:0], key[:0]
+	return result, id, err
 }
 
-func (c *converter) object(m map[string]any) (property.Value, error) {
-	d := c.depth
-	for len(c.maps) <= d {
-		c.maps = append(c.maps, nil)
-	}
-	out := c.maps[d]
+func (c *converter) object(m map[string]any) (property.Value, uint32, error) {
+	sc := c.scratch()
+	out := sc.m
 	if out == nil {
 		out = make(map[string]property.Value, len(m))
 	}
+	// The key of a shared object lists its members in a fixed order.
+	share := len(m) <= maxSharedEntries
+	keys := sc.keys[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if share {
+		slices.Sort(keys)
+	}
 	c.depth++
+	key := append(sc.key[:0], 'o')
 	var err error
-	for k, e := range m {
-		var pv property.Value
-		if pv, err = c.value(e); err != nil {
-			err = within(err, k)
+	for _, k := range keys {
+		e := m[k]
+		pv, id, verr := c.value(e)
+		if verr != nil {
+			err = within(verr, k)
 			break
 		}
-		out[c.intern(k)] = pv
+		k = c.intern(k)
+		out[k] = pv
+		if share {
+			key = binary.AppendUvarint(key, uint64(len(k)))
+			key = append(key, k...)
+			key, share = appendShareKey(key, e, id)
+		}
 	}
 	c.depth--
 	var result property.Value
+	id := unshared
 	if err == nil {
-		result = property.New(out) // copies
+		result, id = c.shared(key, share, func() property.Value { return property.New(out) }) // copies
 	}
 	if len(out) > maxScratchMap {
 		out = nil
 	} else {
 		clear(out)
 	}
-	c.maps[d] = out
-	return result, err
+	clear(keys)
+	sc.m, sc.keys, sc.key = out, keys[:0], key[:0]
+	return result, id, err
+}
+
+// appendShareKey spells a converted value out in its parent's sharing key:
+// raw is the JSON value and id what its conversion reported.
+func appendShareKey(key []byte, raw any, id uint32) ([]byte, bool) {
+	switch {
+	case id == unshared:
+		return key, false
+	case id >= firstShareID:
+		key = append(key, '#')
+		key = binary.AppendUvarint(key, uint64(id))
+	default:
+		switch v := raw.(type) {
+		case nil:
+			key = append(key, 'n')
+		case bool:
+			key = append(key, 'f')
+			if v {
+				key[len(key)-1] = 't'
+			}
+		case float64:
+			key = append(key, 'd')
+			key = binary.LittleEndian.AppendUint64(key, math.Float64bits(v))
+		case string:
+			if v == sig.UnknownStringValue {
+				key = append(key, 'u')
+				break
+			}
+			key = append(key, 's')
+			key = binary.AppendUvarint(key, uint64(len(v)))
+			key = append(key, v...)
+		default:
+			return key, false
+		}
+	}
+	return key, len(key) <= maxSharedKey
+}
+
+// shared returns the earlier copy of a value with this sharing key, or
+// makes one and remembers it. Property values are immutable, so resources
+// (and a resource's inputs and outputs) can share equal objects and arrays:
+// label maps, settings blocks, lists of experiments.
+func (c *converter) shared(key []byte, share bool, build func() property.Value) (property.Value, uint32) {
+	if !share {
+		return build(), unshared
+	}
+	if e, ok := c.share[string(key)]; ok {
+		return e.v, e.id
+	}
+	if len(c.share) >= maxInterned || c.shareBytes >= maxShareBytes {
+		clear(c.share)
+		c.shareBytes = 0
+	}
+	e := sharedValue{v: build(), id: c.nextID}
+	c.nextID++
+	c.share[string(key)] = e
+	c.shareBytes += len(key)
+	return e.v, e.id
 }
 
 // secret decodes `{sig.Key: sig.Secret, "plaintext": "<JSON>"}` or, with
@@ -764,7 +898,7 @@ func (c *converter) secret(m map[string]any) (property.Value, error) {
 			}
 			return property.Value{}, &valueError{msg: "secret plaintext is not valid JSON: " + err.Error()}
 		}
-		pv, err := c.value(inner)
+		pv, _, err := c.value(inner)
 		if err != nil {
 			return property.Value{}, err
 		}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -788,3 +789,47 @@ func TestStreamOrder(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 2, n)
 }
+
+// TestSharingKeepsValuesApart: equal objects and arrays are shared between
+// resources, and values that differ, however slightly, are never mistaken
+// for one another: every resource reads as it does alone.
+func TestSharingKeepsValuesApart(t *testing.T) {
+	variants := []string{
+		`{"a": 1}`, `{"a": "1"}`, `{"a": 1.5}`, `{"a": true}`, `{"a": false}`, `{"a": "true"}`, `{"a": null}`, `{}`, `[]`, `""`,
+		`{"a": "` + unknown + `"}`, `{"a": "x"}`, `{"ab": "c"}`, `{"a": "bc"}`, `{"a": 1, "b": 2}`, `{"b": 2, "a": 1}`,
+		`[1, 2]`, `[2, 1]`, `[[1], 2]`, `[1, [2]]`, `[[]]`, `[{}]`, `{"a": {"b": 1}}`, `{"a": {"b": 2}}`, `[{"b": 1}]`,
+		`{"a": ` + secretPlain(`1`) + `}`, `{"a": ` + secretPlain(`{"b": 1}`) + `}`, `{"a": ` + secretCipher() + `}`,
+		`{"` + sig.Key + `": "` + sig.AssetSig + `", "text": "x"}`,
+	}
+	var resources []string
+	for round := range 2 {
+		for i, v := range variants {
+			urn := fmt.Sprintf("urn:pulumi:dev::etl::x:index:Thing::r%d-%d", round, i)
+			resources = append(resources, res(urn, "x:index:Thing", `"inputs": {"v": `+v+`}`, `"outputs": {"v": `+v+`, "w": [`+v+`]}`))
+		}
+	}
+	d, err := Read(strings.NewReader(export(resources...)))
+	require.NoError(t, err)
+	for i, r := range resources {
+		alone, err := Read(strings.NewReader(export(r)))
+		require.NoError(t, err)
+		assert.True(t, alone.Inputs[0].Props.Equals(d.Inputs[i].Props), "inputs of %s", r)
+		assert.True(t, alone.Outputs[0].Props.Equals(d.Outputs[i].Props), "outputs of %s", r)
+		assert.Equal(t, alone.Inputs[0].Props, d.Inputs[i].Props)
+		assert.Equal(t, alone.Outputs[0].Props, d.Outputs[i].Props)
+	}
+
+	// Shared: the same object in both rounds and in inputs and outputs.
+	n := len(variants)
+	labels := func(r *gcp.Resource, key string) uintptr { return mapID(r.Props.Get(key).AsMap()) }
+	obj := 22 // {"a": {"b": 1}}
+	assert.Equal(t, labels(d.Inputs[obj], "v"), labels(d.Inputs[n+obj], "v"))
+	assert.Equal(t, labels(d.Inputs[obj], "v"), labels(d.Outputs[obj], "v"))
+	assert.NotEqual(t, labels(d.Inputs[obj], "v"), labels(d.Inputs[obj+1], "v"))
+	// Secrets keep their own identity.
+	sec := 25
+	assert.NotEqual(t, d.Inputs[sec].Get("v").Raw().AsMap().Get("a").SecretID(), d.Inputs[n+sec].Get("v").Raw().AsMap().Get("a").SecretID())
+}
+
+// mapID is the identity of the Go map behind a property map.
+func mapID(m property.Map) uintptr { return reflect.ValueOf(m).Field(0).Pointer() }
