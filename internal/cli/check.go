@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -63,15 +65,11 @@ func (a *App) check(args []string) int {
 		return a.usageError("check: %v", err)
 	}
 
-	dep, err := a.readDeployment(fs.Arg(0))
+	res, err := a.checkExport(context.Background(), fs.Arg(0))
 	if err != nil {
 		return a.usageError("check: %v", err)
 	}
-	if dep.CiphertextSecrets > 0 {
-		fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %d secret values are encrypted in this export and treated as unknown; export with `pulumi stack export --show-secrets` to check them\n", dep.CiphertextSecrets)
-	}
-
-	findings := Evaluate(context.Background(), a.Pack, dep, nil)
+	findings := res.findings
 	if file != nil {
 		for i := range findings {
 			if len(file.Exceptions.Match(findings[i].Policy, findings[i].URN)) > 0 {
@@ -79,13 +77,12 @@ func (a *App) check(args []string) int {
 			}
 		}
 	}
-	rep := report.New(report.Pack{Name: a.Pack.Name, Version: a.Pack.Version},
-		report.Stack{Project: dep.Project, Stack: dep.Stack}, dep.Total, findings)
+	rep := report.New(report.Pack{Name: a.Pack.Name, Version: a.Pack.Version}, res.stack, res.total, findings)
 	switch *format {
 	case "json":
 		err = rep.WriteJSON(a.Stdout)
 	case "sarif":
-		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, sourcePositions(dep)))
+		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, sourcePositions(res.positions)))
 	default:
 		err = rep.WriteText(a.Stdout, a.remedy)
 	}
@@ -125,12 +122,12 @@ func (a *App) sarifOptions(file *packconfig.File, positions map[string]report.So
 	return opts
 }
 
-// sourcePositions maps URNs to where the program registered each resource
-// (the `sourcePosition` newer CLIs export, such as `project:///main.go#12,3`).
-// The stackfile package does not read that field yet, so there are none.
-func sourcePositions(dep *stackfile.Deployment) map[string]report.SourcePosition {
-	out := make(map[string]report.SourcePosition, len(dep.SourcePositions))
-	for urn, raw := range dep.SourcePositions {
+// sourcePositions maps URNs to where the program registered each resource,
+// from the raw `sourcePosition` newer CLIs export (such as
+// `project:///main.go#12,3`) by URN.
+func sourcePositions(raw map[string]string) map[string]report.SourcePosition {
+	out := make(map[string]report.SourcePosition, len(raw))
+	for urn, raw := range raw {
 		if pos, ok := report.ParseSourcePosition(raw); ok {
 			out[urn] = pos
 		}
@@ -138,11 +135,40 @@ func sourcePositions(dep *stackfile.Deployment) map[string]report.SourcePosition
 	return out
 }
 
-func (a *App) readDeployment(path string) (*stackfile.Deployment, error) {
+// checked is what a report needs of an evaluated export: not the
+// deployment, whose properties can go once the policies have run.
+type checked struct {
+	findings  []policy.Finding
+	stack     report.Stack
+	total     int
+	positions map[string]string // Deployment.SourcePositions
+}
+
+// checkExport reads an export and evaluates it as it goes: each resource's
+// inputs are evaluated as soon as they are read and then dropped, so only
+// the outputs stay for the stack policies. Nothing is reported from an
+// export that turns out unreadable.
+func (a *App) checkExport(ctx context.Context, path string) (*checked, error) {
+	ev := newEvaluation(ctx, a.Pack, nil)
+	var dep *stackfile.Deployment
+	var err error
 	if path == "-" {
-		return stackfile.Read(a.Stdin)
+		dep, err = stackfile.Stream(a.Stdin, ev.resource)
+	} else {
+		dep, err = stackfile.StreamFile(path, ev.resource)
 	}
-	return stackfile.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if dep.CiphertextSecrets > 0 {
+		fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %d secret values are encrypted in this export and treated as unknown; export with `pulumi stack export --show-secrets` to check them\n", dep.CiphertextSecrets)
+	}
+	return &checked{
+		findings:  ev.finish(dep),
+		stack:     report.Stack{Project: dep.Project, Stack: dep.Stack},
+		total:     dep.Total,
+		positions: dep.SourcePositions,
+	}, nil
 }
 
 // configure applies a config file to the pack, warning on stderr.
@@ -182,19 +208,81 @@ func Configure(pack *policy.Pack, file *packconfig.File, warn func(string)) erro
 	return err
 }
 
-// Evaluate (restricted to the policies in only, when not nil) runs every resource policy on the inputs and every stack policy on
-// the outputs of a deployment, as the engine does during an update.
+// Evaluate (restricted to the policies in only, when not nil) runs every
+// resource policy on the inputs and every stack policy on the outputs of a
+// deployment, as the engine does during an update.
 func Evaluate(ctx context.Context, pack *policy.Pack, dep *stackfile.Deployment, only map[string]bool) []policy.Finding {
-	opts := policy.Options{Stack: policy.StackInfo{Project: dep.Project, Stack: dep.Stack}, Mode: policy.CheckMode, Only: only}
-	var findings []policy.Finding
-	for _, r := range dep.Inputs {
-		if r.External {
-			continue // the engine never analyzes a resource the stack only reads
-		}
-		fs, _ := pack.Analyze(ctx, r, opts)
-		findings = append(findings, fs...)
+	ev := newEvaluation(ctx, pack, only)
+	for i, r := range dep.Inputs {
+		ev.resource(stackfile.Inputs{Index: i, Resource: r, Project: dep.Project, Stack: dep.Stack})
 	}
+	return ev.finish(dep)
+}
+
+// evaluation collects the findings of one deployment: resource policies
+// resource by resource, as stackfile.Stream hands the inputs over, then
+// stack policies. Findings come out in export order of their resources,
+// stack findings last, whatever order the inputs came in.
+type evaluation struct {
+	ctx   context.Context
+	pack  *policy.Pack
+	only  map[string]bool
+	found []policy.Finding
+	spans []span // which resource each run of found belongs to
+	last  int    // index of the last resource evaluated
+	moved bool   // a resource came before one evaluated earlier
+}
+
+// span is the findings of one resource: found[end of the previous span:end].
+type span struct{ index, end int }
+
+func newEvaluation(ctx context.Context, pack *policy.Pack, only map[string]bool) *evaluation {
+	return &evaluation{ctx: ctx, pack: pack, only: only, last: -1}
+}
+
+func (e *evaluation) options(project, stack string) policy.Options {
+	return policy.Options{Stack: policy.StackInfo{Project: project, Stack: stack}, Mode: policy.CheckMode, Only: e.only}
+}
+
+// resource runs the resource policies on one resource's inputs.
+func (e *evaluation) resource(in stackfile.Inputs) {
+	if in.Resource.External {
+		return // the engine never analyzes a resource the stack only reads
+	}
+	fs, _ := e.pack.Analyze(e.ctx, in.Resource, e.options(in.Project, in.Stack))
+	if len(fs) == 0 {
+		return
+	}
+	if in.Index < e.last {
+		e.moved = true
+	}
+	e.last = in.Index
+	e.found = append(e.found, fs...)
+	e.spans = append(e.spans, span{index: in.Index, end: len(e.found)})
+}
+
+// finish runs the stack policies on the outputs and returns every finding.
+func (e *evaluation) finish(dep *stackfile.Deployment) []policy.Finding {
+	findings := e.inExportOrder()
 	st := gcp.NewStack(dep.Project, dep.Stack, dep.Outputs)
-	findings = append(findings, pack.AnalyzeStack(ctx, st, opts)...)
-	return findings
+	return append(findings, e.pack.AnalyzeStack(e.ctx, st, e.options(dep.Project, dep.Stack))...)
+}
+
+func (e *evaluation) inExportOrder() []policy.Finding {
+	if !e.moved {
+		return e.found
+	}
+	type run struct{ index, start, end int }
+	runs := make([]run, len(e.spans))
+	start := 0
+	for i, s := range e.spans {
+		runs[i] = run{s.index, start, s.end}
+		start = s.end
+	}
+	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(a.index, b.index) })
+	out := make([]policy.Finding, 0, len(e.found))
+	for _, r := range runs {
+		out = append(out, e.found[r.start:r.end]...)
+	}
+	return out
 }

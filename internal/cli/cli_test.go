@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -265,4 +267,35 @@ func TestCheckSARIFCarriesSourcePositions(t *testing.T) {
 		assert.Equal(t, 7, loc.Region.StartColumn)
 	}
 	assert.True(t, found)
+}
+
+// TestCheckReportsAsReadAndEvaluate: check evaluates each resource as it is
+// read; its report is the one Read and Evaluate give, also when resources
+// come before the root stack resource or before their provider.
+func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
+	data, err := os.ReadFile(insecure)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(data, &doc))
+	resources := doc["deployment"].(map[string]any)["resources"].([]any)
+	slices.Reverse(resources)
+	reversed, err := json.Marshal(doc)
+	require.NoError(t, err)
+
+	for name, path := range map[string]string{"as exported": insecure, "reversed": writeFile(t, "reversed.json", string(reversed))} {
+		t.Run(name, func(t *testing.T) {
+			pack, err := policies.NewPack("0.1.0", "test")
+			require.NoError(t, err)
+			dep, err := stackfile.ReadFile(path)
+			require.NoError(t, err)
+			want := report.New(report.Pack{Name: pack.Name, Version: pack.Version}, report.Stack{Project: dep.Project, Stack: dep.Stack},
+				dep.Total, cli.Evaluate(context.Background(), pack, dep, nil))
+			var buf bytes.Buffer
+			require.NoError(t, want.WriteJSON(&buf))
+
+			r := run(t, "", "check", "--format", "json", path)
+			assert.Equal(t, 1, r.code, r.stderr)
+			assert.Equal(t, buf.String(), r.stdout)
+		})
+	}
 }
