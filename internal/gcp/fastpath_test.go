@@ -100,6 +100,8 @@ var textSeeds = []string{
 	`{"env":"prod","team":"data"}`, ` { "env" : "prod" , "env" : "dev" } `, `{}`, `{ }`, `null`, `[]`, `{"a":1}`,
 	`{"a":"b\"c"}`, `{"a":"é"}`, `{"a":"b"} x`, `{"a":"b",}`, `{"a" "b"}`, `{"a":"b"`, `{"a":"` + "\x7f" + `"}`,
 	`{"a":"` + "\x01" + `"}`, `{"a":true}`, `{"a":{"b":"c"}}`, "{\t\"a\"\n:\r\"b\"}",
+	`{"bindings":[{"role":"roles/editor","members":["user:a@b.c","group:g@b.c"]},{"role":"roles/viewer","members":[]}],"etag":"BwX","version":1}`,
+	`[1, -0, 0.5, 1e3, 1E-2, -12.5e+2, true, false, null]`, `1e400`, `01`, `1.`, `.5`, `-`, `[1,]`, `[[[]]]`, `{"a":[{}]}`, `tru`, `nul`, `"x"`, `3`,
 }
 
 func FuzzFastPathsMatchReferences(f *testing.F) {
@@ -120,6 +122,14 @@ func FuzzFastPathsMatchReferences(f *testing.F) {
 		for _, key := range []string{want, "serviceaccountemail", "", s} {
 			if got := isOptionKey(s, key); got != (want == key) {
 				t.Errorf("isOptionKey(%q, %q) = %v, want %v", s, key, got, want == key)
+			}
+		}
+		if fast, ok := parsePlainJSON(s); ok {
+			var doc any
+			if err := json.Unmarshal([]byte(s), &doc); err != nil {
+				t.Errorf("parsePlainJSON(%q) reads what json.Unmarshal rejects: %v", s, err)
+			} else if ref := FromJSON(doc); !reflect.DeepEqual(fast, ref) {
+				t.Errorf("parsePlainJSON(%q) = %v, json.Unmarshal and FromJSON read %v", s, fast, ref)
 			}
 		}
 		if fast, ok := parseFlatStringObject(s); ok {

@@ -143,6 +143,12 @@ func PolicyData(r *Resource) (Value, *Problem) {
 	if !ok {
 		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON string"}
 	}
+	if doc, ok := parsePlainJSON(s); ok {
+		if !doc.IsMap() {
+			return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON object"}
+		}
+		return v.child(doc, v.path).detached(), nil
+	}
 	var doc any
 	if err := json.Unmarshal([]byte(s), &doc); err != nil {
 		return v, &Problem{Path: v.Path(), Message: "policyData is not valid JSON"}

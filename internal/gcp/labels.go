@@ -2,7 +2,6 @@ package gcp
 
 import (
 	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -230,28 +229,4 @@ func parseFlatStringObject(s string) (m map[string]property.Value, ok bool) {
 			return nil, false
 		}
 	}
-}
-
-// plainJSONString reads a JSON string at s[i] made of printable ASCII
-// without escapes, returning its text and the index after it.
-func plainJSONString(s string, i int) (text string, next int, ok bool) {
-	if i >= len(s) || s[i] != '"' {
-		return "", 0, false
-	}
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return s[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20 || c >= utf8.RuneSelf:
-			return "", 0, false
-		}
-	}
-	return "", 0, false
-}
-
-func skipJSONSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
-	}
-	return i
 }

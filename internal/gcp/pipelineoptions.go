@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -54,12 +55,12 @@ func (o PipelineOption) Is(names ...string) bool {
 // underscores.
 func CanonicalOptionName(name string) string {
 	name = strings.TrimSpace(name)
-	if isASCII(name) && strings.IndexFunc(name, func(r rune) bool {
-		return r == '-' || r == '_' || ('A' <= r && r <= 'Z')
-	}) < 0 {
-		return name // already canonical: no copy
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= utf8.RuneSelf || c == '-' || c == '_' || ('A' <= c && c <= 'Z') {
+			return optionSeparators.Replace(strings.ToLower(name))
+		}
 	}
-	return optionSeparators.Replace(strings.ToLower(name))
+	return name // already canonical: no copy
 }
 
 // isOptionKey reports whether CanonicalOptionName(name) == key, without
