@@ -416,11 +416,7 @@ func TestNestingPastTheJSONReadersLimit(t *testing.T) {
 // the tests' author. A test that hits one is skipped unless
 // DATAFLOW_GUARDRAILS_KNOWN_BUGS=1 (or names the bug); delete the entry once
 // the bug is fixed.
-var beKnownBugs = map[string]string{
-	beBigExportMemory: "check holds the whole deployment (inputs and outputs of every resource, about 3x the " +
-		"export's size) and evaluation churns ~160 bytes allocated per byte of export (mostly gcp.CanonicalOptionName " +
-		"building a strings.Replacer per call), so a 200 MB export peaks at ~1.7 GB of heap, past the 1.5 GiB bound",
-}
+var beKnownBugs = map[string]string{}
 
 const beBigExportMemory = "big-export-memory"
 
