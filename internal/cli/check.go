@@ -84,7 +84,7 @@ func (a *App) check(args []string) int {
 	case "sarif":
 		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, sourcePositions(res.positions)))
 	default:
-		err = rep.WriteText(a.Stdout, a.remedy)
+		err = capForText(rep).WriteText(a.Stdout, a.remedy)
 	}
 	if err != nil {
 		fmt.Fprintf(a.Stderr, "dataflow-guardrails: check: writing the report: %v\n", err)
@@ -95,6 +95,56 @@ func (a *App) check(args []string) int {
 		return exitViolation
 	}
 	return exitOK
+}
+
+// maxTextFindings caps the lines of one policy at one level on one resource
+// in the text report: a binding with 100,000 members would otherwise fill
+// the terminal with 100,000 near-identical lines. JSON and SARIF list every
+// finding.
+const maxTextFindings = 20
+
+// capForText returns the report with each run of more than maxTextFindings
+// findings of one policy and level on one resource (as the text report
+// groups them) cut to that many and a line saying how many more there are.
+// The summary stays the full report's. Excepted findings are left whole:
+// the text summary counts them line by line.
+func capForText(rep *report.Report) *report.Report {
+	capped := *rep
+	capped.Findings = nil
+	fs := rep.Findings
+	for start := 0; start < len(fs); {
+		end := start + 1
+		for end < len(fs) && sameTextGroup(fs[start], fs[end]) {
+			end++
+		}
+		if n := end - start; n <= maxTextFindings || fs[start].Excepted {
+			capped.Findings = append(capped.Findings, fs[start:end]...)
+		} else {
+			more := fs[start+maxTextFindings]
+			more.Path = ""
+			more.Message = fmt.Sprintf("... and %d more like these (--format json lists them all)", n-maxTextFindings)
+			capped.Findings = append(capped.Findings, fs[start:start+maxTextFindings]...)
+			capped.Findings = append(capped.Findings, more)
+		}
+		start = end
+	}
+	return &capped
+}
+
+// sameTextGroup reports whether the text report shows b under a's header.
+func sameTextGroup(a, b policy.Finding) bool {
+	return a.URN == b.URN && a.Policy == b.Policy && textLabel(a) == textLabel(b)
+}
+
+// textLabel is the label of a finding's header in the text report.
+func textLabel(f policy.Finding) string {
+	switch {
+	case f.Excepted:
+		return "excepted"
+	case f.Kind == policy.Unknown:
+		return "unknown"
+	}
+	return string(f.Level)
 }
 
 // sarifOptions describes the pack to the SARIF writer. Artifact paths are

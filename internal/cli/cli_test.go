@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -298,4 +299,34 @@ func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
 			assert.Equal(t, buf.String(), r.stdout)
 		})
 	}
+}
+
+// TestCheckTextCapsLongRuns: a policy that finds 100 problems on one
+// resource shows 20 of them and says how many more there are; the summary
+// and the JSON report count all 100.
+func TestCheckTextCapsLongRuns(t *testing.T) {
+	members := make([]string, 100)
+	for i := range members {
+		members[i] = fmt.Sprintf("%q", fmt.Sprintf("user:u%03d@example.com", i))
+	}
+	export := `{"version": 3, "deployment": {"resources": [
+		{"urn": "urn:pulumi:dev::etl::pulumi:pulumi:Stack::etl-dev", "type": "pulumi:pulumi:Stack"},
+		{"urn": "urn:pulumi:dev::etl::gcp:projects/iAMBinding:IAMBinding::everyone", "type": "gcp:projects/iAMBinding:IAMBinding",
+		 "custom": true, "inputs": {"project": "p", "role": "roles/editor", "members": [` + strings.Join(members, ", ") + `]}}]}}`
+
+	var doc struct{ Summary map[string]int }
+	r := run(t, export, "check", "--format", "json", "-")
+	require.Equal(t, 1, r.code, r.stderr)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &doc))
+	mandatory := doc.Summary["mandatory"]
+	require.GreaterOrEqual(t, mandatory, 100)
+
+	r = run(t, export, "check", "-")
+	require.Equal(t, 1, r.code, r.stderr)
+	assert.Equal(t, 20, strings.Count(r.stdout, `grants the basic role "roles/editor"`), r.stdout)
+	assert.Contains(t, r.stdout, "    ... and 80 more like these (--format json lists them all)\n")
+	assert.Contains(t, r.stdout, "user:u019@")
+	assert.NotContains(t, r.stdout, "user:u020@")
+	assert.Contains(t, r.stdout, fmt.Sprintf(": %d mandatory,", mandatory))
+	assert.Contains(t, r.stdout, "fix: ")
 }
