@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -21,7 +23,68 @@ func unmarshal(s *structpb.Struct) (property.Map, error) {
 	if s == nil {
 		return property.Map{}, nil
 	}
+	if m, ok := decodeStruct(s); ok {
+		return m, nil
+	}
 	return propertyrpc.Unmarshal(s)
+}
+
+// decodeStruct is propertyrpc.Unmarshal for what requests carry: plain
+// values, lists, maps, secrets and unknowns. It skips propertyrpc's path
+// bookkeeping for error messages, which allocates for every property. ok is
+// false for anything else (output values, resource references, assets,
+// archives, byte strings, malformed values): propertyrpc decides those, and
+// words the errors.
+func decodeStruct(s *structpb.Struct) (property.Map, bool) {
+	fields := make(map[string]property.Value, len(s.GetFields()))
+	for k, v := range s.GetFields() {
+		pv, ok := decodeValue(v)
+		if !ok {
+			return property.Map{}, false
+		}
+		fields[k] = pv
+	}
+	return property.NewMap(fields), true
+}
+
+func decodeValue(v *structpb.Value) (property.Value, bool) {
+	switch v := v.GetKind().(type) {
+	case nil, *structpb.Value_NullValue:
+		return property.Value{}, true
+	case *structpb.Value_BoolValue:
+		return property.New(v.BoolValue), true
+	case *structpb.Value_NumberValue:
+		return property.New(v.NumberValue), true
+	case *structpb.Value_StringValue:
+		if sig.IsUnknown(v.StringValue) {
+			return property.New(property.Computed), true
+		}
+		return property.New(v.StringValue), true
+	case *structpb.Value_ListValue:
+		values := make([]property.Value, len(v.ListValue.GetValues()))
+		for i, e := range v.ListValue.GetValues() {
+			pv, ok := decodeValue(e)
+			if !ok {
+				return property.Value{}, false
+			}
+			values[i] = pv
+		}
+		return property.New(values), true
+	case *structpb.Value_StructValue:
+		fields := v.StructValue.GetFields()
+		signature, signed := fields[sig.Key]
+		if !signed {
+			m, ok := decodeStruct(v.StructValue)
+			return property.New(m), ok
+		}
+		value, hasValue := fields["value"]
+		if signature.GetStringValue() != sig.Secret || !hasValue {
+			return property.Value{}, false
+		}
+		pv, ok := decodeValue(value)
+		return pv.WithSecret(true), ok
+	}
+	return property.Value{}, false
 }
 
 func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, error) {
@@ -224,6 +287,40 @@ func DiagnosticMessage(title string, f policy.Finding) string {
 	}
 	b.WriteString(f.Message)
 	return b.String()
+}
+
+// notApplicableCache keeps the response form of the pack's not-applicable
+// lists, which the pack shares between calls for one configuration and
+// type: about twenty messages per Analyze answer, the same each time.
+type notApplicableCache struct {
+	mu   sync.RWMutex
+	byNA map[*policy.NotApplicable][]*pulumirpc.PolicyNotApplicable
+}
+
+// maxCachedNotApplicable bounds the cache across reconfigurations.
+const maxCachedNotApplicable = 4096
+
+// of converts na, reusing the messages built for the same list before. The
+// messages are shared between responses and must not be modified.
+func (c *notApplicableCache) of(na []policy.NotApplicable) []*pulumirpc.PolicyNotApplicable {
+	if len(na) == 0 {
+		return notApplicable(na)
+	}
+	key := &na[0]
+	c.mu.RLock()
+	out, ok := c.byNA[key]
+	c.mu.RUnlock()
+	if ok && len(out) == len(na) {
+		return out
+	}
+	out = notApplicable(na)
+	c.mu.Lock()
+	if c.byNA == nil || len(c.byNA) >= maxCachedNotApplicable {
+		c.byNA = map[*policy.NotApplicable][]*pulumirpc.PolicyNotApplicable{}
+	}
+	c.byNA[key] = out
+	c.mu.Unlock()
+	return out
 }
 
 func notApplicable(na []policy.NotApplicable) []*pulumirpc.PolicyNotApplicable {

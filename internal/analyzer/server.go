@@ -46,6 +46,8 @@ type Server struct {
 	cancel context.CancelFunc
 
 	rec recorder // the in-engine report (report.go)
+
+	notApplicable notApplicableCache
 }
 
 // New builds a server. log receives warnings (the engine shows stderr).
@@ -92,20 +94,12 @@ func (s *Server) warnf(format string, args ...any) {
 	}
 }
 
-// callContext ties a request to Cancel: cancelling the server cancels it.
-func (s *Server) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	s.mu.RLock()
-	base := s.ctx
-	s.mu.RUnlock()
-	merged, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(base, cancel)
-	return merged, func() { stop(); cancel() }
-}
-
+// options are the evaluation options of one call. Cancel ties the call to
+// the engine's Cancel: the server's context at the start of the call.
 func (s *Server) options() policy.Options {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode, Timeout: s.timeout}
+	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode, Timeout: s.timeout, Cancel: s.ctx.Done()}
 }
 
 // Handshake accepts the engine's address; the pack needs nothing from it.
@@ -157,8 +151,6 @@ func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRe
 
 // Analyze checks one resource's inputs.
 func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.AnalyzeResponse, error) {
-	ctx, done := s.callContext(ctx)
-	defer done()
 	opts := s.options()
 	r, err := resourceFromRequest(req.GetType(), req.GetUrn(), req.GetName(), req.GetProperties(), req.GetProvider())
 	if err != nil {
@@ -168,14 +160,12 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 	s.record(findings, r.URN)
 	return &pulumirpc.AnalyzeResponse{
 		Diagnostics:   diagnostics(s.pack, findings, false),
-		NotApplicable: notApplicable(na),
+		NotApplicable: s.notApplicable.of(na),
 	}, nil
 }
 
 // AnalyzeStack checks the outputs of every resource together.
 func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRequest) (*pulumirpc.AnalyzeResponse, error) {
-	ctx, done := s.callContext(ctx)
-	defer done()
 	opts := s.options()
 	resources := make([]*gcp.Resource, 0, len(req.GetResources()))
 	var diags []*pulumirpc.AnalyzeDiagnostic
@@ -204,8 +194,6 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 
 // Remediate applies every policy configured at `remediate`.
 func (s *Server) Remediate(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*pulumirpc.RemediateResponse, error) {
-	ctx, done := s.callContext(ctx)
-	defer done()
 	opts := s.options()
 	r, err := resourceFromRequest(req.GetType(), req.GetUrn(), req.GetName(), req.GetProperties(), req.GetProvider())
 	if err != nil {

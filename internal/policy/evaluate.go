@@ -35,6 +35,23 @@ type Options struct {
 	// Timeout bounds one evaluation call; 0 means no limit. Policies still
 	// running when it expires fail closed.
 	Timeout time.Duration
+	// Cancel, when not nil, cancels the call as ctx does once it is closed:
+	// the analyzer passes the engine's Cancel this way rather than merging
+	// two contexts on every call.
+	Cancel <-chan struct{}
+}
+
+// cancelled reports whether ctx or o.Cancel has ended the call.
+func (o *Options) cancelled(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	select {
+	case <-o.Cancel:
+		return true
+	default:
+		return false
+	}
 }
 
 // NotApplicable says why a policy did not look at a resource.
@@ -124,9 +141,9 @@ func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Find
 	}
 	var out []Finding
 	switch {
-	case ctx.Err() != nil:
+	case e.opts.cancelled(ctx):
 		out = e.failClosedFrom(nil, 0, "evaluation was cancelled")
-	case timeout <= 0 && ctx.Done() == nil:
+	case timeout <= 0 && ctx.Done() == nil && e.opts.Cancel == nil:
 		for k := range e.order {
 			out = append(out, e.runPolicy(k)...)
 		}
@@ -160,9 +177,9 @@ func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration)
 	select {
 	case <-e.wake:
 	case <-ctx.Done():
-		if e.state.CompareAndSwap(running, cancelled) {
-			close(e.wake)
-		}
+		e.cancel()
+	case <-e.opts.Cancel:
+		e.cancel()
 	}
 	var why string
 	switch e.state.Load() {
@@ -184,16 +201,21 @@ func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration)
 // work runs the policies on a goroutine of its own (see workers).
 func (e *evaluation) work() {
 	for k := range e.order {
-		if e.ctx.Err() != nil {
-			if e.state.CompareAndSwap(running, cancelled) {
-				close(e.wake)
-			}
+		if e.opts.cancelled(e.ctx) {
+			e.cancel()
 			return
 		}
 		e.results[k] = e.runPolicy(k)
 		e.done.Store(int32(k + 1))
 	}
 	if e.state.CompareAndSwap(running, finished) {
+		close(e.wake)
+	}
+}
+
+// cancel ends a bounded evaluation as cancelled, unless it already ended.
+func (e *evaluation) cancel() {
+	if e.state.CompareAndSwap(running, cancelled) {
 		close(e.wake)
 	}
 }
@@ -262,7 +284,7 @@ func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: p.reasons[i]})
 			continue
 		}
-		if ctx.Err() != nil {
+		if opts.cancelled(ctx) {
 			break
 		}
 		call := &Call{Stack: opts.Stack, Env: opts.Env, urn: r.URN, typ: r.Type}
