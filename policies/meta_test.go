@@ -68,3 +68,12 @@ func TestMetadataIsComplete(t *testing.T) {
 	_, err := policies.NewPack("0.1.0", "test")
 	require.NoError(t, err)
 }
+
+// NewPack takes each policy's defaults on trust and compiles its config
+// schema only when a configuration departs from them: every schema must
+// compile and hold its own defaults.
+func TestEverySchemaCompilesAndHoldsItsDefaults(t *testing.T) {
+	pack, err := policies.NewPack("0.0.0-test", "test")
+	require.NoError(t, err)
+	require.NoError(t, pack.CheckSchemas())
+}

@@ -2,6 +2,8 @@ package gcp
 
 import (
 	"encoding/json"
+	"slices"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
@@ -15,7 +17,9 @@ const (
 // LabelTargets lists every type token that carries resource labels in some
 // field: the generated `labels` types, the `userLabels` types, container
 // clusters, SQL instances and the three Dataflow types.
-func LabelTargets() []string {
+func LabelTargets() []string { return slices.Clone(labelTargets()) }
+
+var labelTargets = sync.OnceValue(func() []string {
 	seen := map[string]struct{}{ContainerCluster: {}, SQLInstance: {}}
 	for _, t := range DataflowTypes {
 		seen[t] = struct{}{}
@@ -27,7 +31,7 @@ func LabelTargets() []string {
 		seen[t] = struct{}{}
 	}
 	return setList(seen)
-}
+})
 
 // LabelSet is one labels field of a resource, with the provider defaults
 // that apply to it.

@@ -2,6 +2,11 @@ package gcp
 
 //go:generate go -C ../../e2e run ./tools/gcptypes -out ../internal/gcp/zz_types.go
 
+import (
+	"slices"
+	"sync"
+)
+
 // IAMKind is the shape of a pulumi-gcp IAM resource.
 type IAMKind uint8
 
@@ -53,15 +58,28 @@ func IAMTypeInfo(token string) (kind IAMKind, scope Scope, target []string, ok b
 
 // IAMTypes lists every IAM type token of a kind (all kinds when kind is 0).
 func IAMTypes(kind IAMKind) []string {
+	if kind == 0 {
+		return slices.Clone(allIAMTypes())
+	}
 	var out []string
-	for tok, t := range iamTypes {
-		if kind == 0 || t.Kind == kind {
+	for _, tok := range allIAMTypes() {
+		if iamTypes[tok].Kind == kind {
 			out = append(out, tok)
 		}
 	}
-	sortStrings(out)
 	return out
 }
+
+// allIAMTypes is every IAM type token, sorted once: the policies' type lists
+// are built from it at start-up.
+var allIAMTypes = sync.OnceValue(func() []string {
+	out := make([]string, 0, len(iamTypes))
+	for tok := range iamTypes {
+		out = append(out, tok)
+	}
+	sortStrings(out)
+	return out
+})
 
 // LabelTypes lists the type tokens whose args have a top-level `labels` input
 // that holds resource labels.

@@ -180,3 +180,24 @@ func TestValuesAlsoHeldInTheClearAreNotScrubbed(t *testing.T) {
 	require.Len(t, fs, 1)
 	assert.Equal(t, "leaks prod-europe", fs[0].Message)
 }
+
+func TestSchemasAreCheckedWhenUsed(t *testing.T) {
+	bad := meta("bad-default", policy.Mandatory)
+	bad.ConfigSchema = `{"type":"object","properties":{"max":{"type":"integer","minimum":5,"default":3}}}`
+	broken := meta("broken-schema", policy.Mandatory)
+	broken.ConfigSchema = `{"type":"object","properties":{"max":{"type":"integer","pattern":"(unclosed","default":3}}}`
+	pack := newPack(t, policy.Resource(bad, func(*policy.Call, *gcp.Resource, *limitConfig) {}),
+		policy.Resource(broken, func(*policy.Call, *gcp.Resource, *limitConfig) {}))
+
+	err := pack.CheckSchemas()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad-default: max:")
+	assert.Contains(t, err.Error(), "policy broken-schema: config schema:")
+
+	_, err = pack.Configure(map[string]policy.PolicyConfig{"bad-default": {Properties: map[string]any{"max": float64(4)}}})
+	assert.ErrorContains(t, err, "bad-default: max:")
+	_, err = pack.Configure(map[string]policy.PolicyConfig{"broken-schema": {Properties: map[string]any{"max": float64(4)}}})
+	assert.ErrorContains(t, err, "policy broken-schema: config schema:")
+	_, err = pack.Configure(map[string]policy.PolicyConfig{"bad-default": {Properties: map[string]any{"max": float64(3)}}})
+	assert.NoError(t, err, "the defaults themselves are not validated at run time")
+}

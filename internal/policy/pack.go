@@ -1,10 +1,10 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -16,7 +16,8 @@ import (
 	"golang.org/x/text/message"
 )
 
-var printer = message.NewPrinter(language.English)
+// printer words schema errors; built on first use, not at start-up.
+var printer = sync.OnceValue(func() *message.Printer { return message.NewPrinter(language.English) })
 
 // Pack is the registry of policies plus their live configuration. It is safe
 // for concurrent use: Configure swaps the whole configuration atomically.
@@ -30,7 +31,13 @@ type Pack struct {
 	byType   map[string][]int // type token -> resource policies
 	stack    []int            // stack policies
 	reasons  []string         // why each resource policy skips other types
-	schemas  []*jsonschema.Schema
+
+	// Each policy's config schema, compiled on first use (see decode), and
+	// what Configure reads from it, parsed once.
+	schemas     []lazySchema
+	defaults    []map[string]any  // top-level property defaults
+	defaultsRaw [][]byte          // defaults as JSON
+	declared    []map[string]bool // top-level property names
 
 	settings atomic.Pointer[settings]
 }
@@ -40,6 +47,7 @@ type settings struct {
 	levels  []Level
 	props   []map[string]any // defaults applied
 	configs []any            // props decoded into each policy's config type
+	raw     [][]byte         // props as JSON, the source of configs
 
 	notApplicableByType sync.Map // type token ("" for others) -> []NotApplicable
 }
@@ -71,15 +79,46 @@ func (s *settings) notApplicable(p *Pack, typ string, only map[string]bool) []No
 	return na
 }
 
-var packNameRE = regexp.MustCompile(`^[a-zA-Z0-9-_.]{1,100}$`)
+// packNamePattern is the service's rule for pack names; validPackName
+// checks it without building a regexp at start-up.
+const packNamePattern = `^[a-zA-Z0-9-_.]{1,100}$`
 
-// NewPack validates the policies and applies their defaults.
+func validPackName(name string) bool {
+	if len(name) < 1 || len(name) > 100 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !isASCIIAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCIIAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// lazySchema is a config schema compiled on first use.
+type lazySchema struct {
+	once sync.Once
+	sch  *jsonschema.Schema
+	err  error
+}
+
+// NewPack validates the policies and applies their defaults. Config schemas
+// are compiled when a configuration first sets a policy's properties to
+// something other than its defaults (CheckSchemas compiles them all):
+// compiling the catalog's schemas, with their Unicode label patterns, was
+// most of the pack's start-up time.
 func NewPack(name, version, description string, policies []*Policy) (*Pack, error) {
-	if !packNameRE.MatchString(name) {
-		return nil, fmt.Errorf("pack name %q must match %s", name, packNameRE)
+	if !validPackName(name) {
+		return nil, fmt.Errorf("pack name %q must match %s", name, packNamePattern)
 	}
 	p := &Pack{Name: name, Version: version, Description: description, policies: policies,
-		index: map[string]int{}, byType: map[string][]int{}}
+		index: map[string]int{}, byType: map[string][]int{}, schemas: make([]lazySchema, len(policies)),
+		defaults: make([]map[string]any, len(policies)), defaultsRaw: make([][]byte, len(policies)),
+		declared: make([]map[string]bool, len(policies))}
 	for i, pol := range policies {
 		if err := pol.Validate(); err != nil {
 			return nil, err
@@ -96,16 +135,38 @@ func NewPack(name, version, description string, policies []*Policy) (*Pack, erro
 				p.byType[t] = append(p.byType[t], i)
 			}
 		}
-		sch, err := compileSchema(pol)
+		p.defaults[i], p.declared[i] = pol.Defaults(), pol.schemaProperties()
+		raw, err := json.Marshal(p.defaults[i])
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("policy %s: config defaults: %w", pol.Name, err)
 		}
-		p.schemas = append(p.schemas, sch)
+		p.defaultsRaw[i] = raw
 	}
 	if _, err := p.Configure(nil); err != nil {
 		return nil, fmt.Errorf("default configuration: %w", err)
 	}
 	return p, nil
+}
+
+// schema compiles policy i's config schema once; nil for a policy without
+// config.
+func (p *Pack) schema(i int) (*jsonschema.Schema, error) {
+	l := &p.schemas[i]
+	l.once.Do(func() { l.sch, l.err = compileSchema(p.policies[i]) })
+	return l.sch, l.err
+}
+
+// CheckSchemas compiles every config schema and validates each policy's
+// defaults against it: NewPack takes the defaults on trust, and the catalog's
+// tests call this to earn it.
+func (p *Pack) CheckSchemas() error {
+	var errs []error
+	for i := range p.policies {
+		if _, err := p.decodeRaw(i, p.defaultsRaw[i], true); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func compileSchema(pol *Policy) (*jsonschema.Schema, error) {
@@ -121,6 +182,7 @@ func compileSchema(pol *Policy) (*jsonschema.Schema, error) {
 	// the default (2020-12) treats "format" as an annotation only.
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
+	c.UseRegexpEngine(schemaRegexp)
 	RegisterEngineFormats(c)
 	url := "policy://" + pol.Name + ".json"
 	if err := c.AddResource(url, doc); err != nil {
@@ -186,6 +248,20 @@ func (p *Policy) Defaults() map[string]any {
 	return out
 }
 
+// schemaProperties lists the property names a policy's schema declares.
+func (p *Policy) schemaProperties() map[string]bool {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	out := map[string]bool{}
+	if p.ConfigSchema != "" && json.Unmarshal([]byte(p.ConfigSchema), &s) == nil {
+		for k := range s.Properties {
+			out[k] = true
+		}
+	}
+	return out
+}
+
 // Configure replaces the whole configuration. Names the pack does not know
 // (typos, and the engine's "all") are ignored and returned as warnings: an
 // error here would abort every deployment that uses such an entry. Invalid
@@ -195,6 +271,7 @@ func (p *Pack) Configure(cfg map[string]PolicyConfig) (warnings []string, err er
 		levels:  make([]Level, len(p.policies)),
 		props:   make([]map[string]any, len(p.policies)),
 		configs: make([]any, len(p.policies)),
+		raw:     make([][]byte, len(p.policies)),
 	}
 	var errs []error
 	for name := range cfg {
@@ -214,24 +291,23 @@ func (p *Pack) Configure(cfg map[string]PolicyConfig) (warnings []string, err er
 			}
 			level = l
 		}
-		props := pol.Defaults()
-		declared := pol.schemaProperties()
+		props := cloneJSON(p.defaults[i]).(map[string]any)
 		for k, v := range c.Properties {
 			if k == "enforcementLevel" {
 				continue
 			}
-			if !declared[k] {
+			if !p.declared[i][k] {
 				// A typo must not pass silently: the policy would keep its defaults.
 				warnings = append(warnings, fmt.Sprintf("policy %s: ignoring unknown property %q", pol.Name, k))
 			}
 			props[k] = v
 		}
-		decoded, derr := p.decode(i, props)
+		decoded, raw, derr := p.decode(i, props)
 		if derr != nil {
 			errs = append(errs, derr)
 			continue
 		}
-		next.levels[i], next.props[i], next.configs[i] = level, props, decoded
+		next.levels[i], next.props[i], next.configs[i], next.raw[i] = level, props, decoded, raw
 	}
 	if len(errs) > 0 {
 		return warnings, errors.Join(errs...)
@@ -242,19 +318,30 @@ func (p *Pack) Configure(cfg map[string]PolicyConfig) (warnings []string, err er
 
 // decode validates props against the policy's schema and decodes them into
 // its config type, once per configuration rather than once per resource.
-func (p *Pack) decode(i int, props map[string]any) (any, error) {
+// Properties the current configuration already holds (the engine sends the
+// defaults NewPack applied) keep its decoded config: validation and decoding
+// depend on nothing else. The policy's own defaults are not validated
+// against its schema (see CheckSchemas).
+func (p *Pack) decode(i int, props map[string]any) (cfg any, raw []byte, err error) {
 	pol := p.policies[i]
-	raw, err := json.Marshal(props)
+	raw, err = json.Marshal(props)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", pol.Name, err)
+		return nil, nil, fmt.Errorf("%s: %w", pol.Name, err)
 	}
-	if sch := p.schemas[i]; sch != nil {
-		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", pol.Name, err)
-		}
-		if err := sch.Validate(inst); err != nil {
-			return nil, schemaError(pol.Name, err)
+	if cur := p.settings.Load(); cur != nil && bytes.Equal(cur.raw[i], raw) {
+		return cur.configs[i], raw, nil
+	}
+	cfg, err = p.decodeRaw(i, raw, !bytes.Equal(raw, p.defaultsRaw[i]))
+	return cfg, raw, err
+}
+
+// decodeRaw decodes a policy's properties, first validating them against its
+// schema when validate is set.
+func (p *Pack) decodeRaw(i int, raw []byte, validate bool) (any, error) {
+	pol := p.policies[i]
+	if validate {
+		if err := p.validate(i, raw); err != nil {
+			return nil, err
 		}
 	}
 	cfg := pol.newConfig()
@@ -267,6 +354,25 @@ func (p *Pack) decode(i int, props map[string]any) (any, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// validate checks a policy's properties against its schema.
+func (p *Pack) validate(i int, raw []byte) error {
+	pol := p.policies[i]
+	sch, err := p.schema(i)
+	if err != nil {
+		return err
+	}
+	if sch != nil {
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", pol.Name, err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			return schemaError(pol.Name, err)
+		}
+	}
+	return nil
 }
 
 // schemaError flattens a validation error into "policy: field: problem" lines.
@@ -283,7 +389,7 @@ func schemaError(policy string, err error) error {
 			if field == "" {
 				field = "(properties)"
 			}
-			lines = append(lines, fmt.Sprintf("%s: %s: %s", policy, field, e.ErrorKind.LocalizedString(printer)))
+			lines = append(lines, fmt.Sprintf("%s: %s: %s", policy, field, e.ErrorKind.LocalizedString(printer())))
 			return
 		}
 		for _, c := range e.Causes {
@@ -330,16 +436,22 @@ func (p *Pack) LevelsByName() map[string]Level {
 	return out
 }
 
-// schemaProperties lists the property names a policy's schema declares.
-func (p *Policy) schemaProperties() map[string]bool {
-	var s struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-	}
-	out := map[string]bool{}
-	if p.ConfigSchema != "" && json.Unmarshal([]byte(p.ConfigSchema), &s) == nil {
-		for k := range s.Properties {
-			out[k] = true
+// cloneJSON deep-copies a decoded JSON value, so every configuration owns
+// its properties.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = cloneJSON(e)
 		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = cloneJSON(e)
+		}
+		return out
 	}
-	return out
+	return v
 }

@@ -6,7 +6,6 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -209,12 +208,32 @@ func (c *Call) CheckUnknown(v gcp.Value) bool {
 	return false
 }
 
-var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+// kebabCase reports whether name matches ^[a-z][a-z0-9]*(-[a-z0-9]+)*$.
+func kebabCase(name string) bool {
+	if name == "" || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	dash := false
+	for i := 1; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '-':
+			if dash {
+				return false
+			}
+			dash = true
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			dash = false
+		default:
+			return false
+		}
+	}
+	return !dash
+}
 
 // Validate rejects a misdeclared policy, the way analysis.Validate does.
 func (p *Policy) Validate() error {
 	switch {
-	case !nameRE.MatchString(p.Name) || p.Name == "all":
+	case !kebabCase(p.Name) || p.Name == "all":
 		return fmt.Errorf("policy name %q must be kebab-case and not \"all\"", p.Name)
 	case p.Title == "" || p.Description == "" || p.Remediation == "" || p.URL == "" || p.Family == "":
 		return fmt.Errorf("policy %s: title, description, remediation, url and family are required", p.Name)
