@@ -97,7 +97,7 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 			if !ok || cfg.allowed[o.Key()] {
 				continue
 			}
-			c.Violation(o.Path, "sets the pipeline option %s, which overrides %s outside the resource properties "+
+			c.Violation(o.Path(), "sets the pipeline option %s, which overrides %s outside the resource properties "+
 				"the other guardrails check; remove it%s", optionLabel(o, g.names), g.what, g.fix(pipeline))
 		}
 	})

@@ -109,7 +109,7 @@ func optionLabel(o gcp.PipelineOption, known []string) string {
 func checkDefaultLogLevel(c *policy.Call, o gcp.PipelineOption, cfg *workerLoggingConfig) {
 	v := o.Value
 	if v.IsUnknown() {
-		c.Unknown(o.Path)
+		c.Unknown(o.Path())
 		return
 	}
 	s, ok := v.String()
@@ -120,13 +120,13 @@ func checkDefaultLogLevel(c *policy.Call, o gcp.PipelineOption, cfg *workerLoggi
 	rank, known := workerLogLevelRank(s)
 	switch {
 	case known && rank == workerLogOff:
-		c.Violation(o.Path, "sets %s to %s, which turns Dataflow worker logging off; remove it or set %s", name, v.Display(), allowedLevelHint(cfg))
+		c.Violation(o.Path(), "sets %s to %s, which turns Dataflow worker logging off; remove it or set %s", name, v.Display(), allowedLevelHint(cfg))
 	case !cfg.limited:
 	case !known:
-		c.Violation(o.Path, "sets %s to %s, which is not a log level the pack recognises, so it cannot be held to maxLevel %s; use TRACE, DEBUG, INFO, WARN or ERROR",
+		c.Violation(o.Path(), "sets %s to %s, which is not a log level the pack recognises, so it cannot be held to maxLevel %s; use TRACE, DEBUG, INFO, WARN or ERROR",
 			name, v.Display(), strings.ToUpper(cfg.MaxLevel))
 	case rank > cfg.max:
-		c.Violation(o.Path, "sets %s to %s, above the allowed maxLevel %s; set %s", name, v.Display(), strings.ToUpper(cfg.MaxLevel), allowedLevelHint(cfg))
+		c.Violation(o.Path(), "sets %s to %s, above the allowed maxLevel %s; set %s", name, v.Display(), strings.ToUpper(cfg.MaxLevel), allowedLevelHint(cfg))
 	}
 }
 
@@ -140,7 +140,7 @@ func allowedLevelHint(cfg *workerLoggingConfig) string {
 func checkLogOverrides(c *policy.Call, o gcp.PipelineOption) {
 	v := o.Value
 	if v.HasUnknown() {
-		c.Unknown(o.Path)
+		c.Unknown(o.Path())
 		return
 	}
 	name := optionLabel(o, logOverrideOptions)
@@ -160,7 +160,7 @@ func checkLogOverrides(c *policy.Call, o gcp.PipelineOption) {
 		s, _ := v.String()
 		var doc map[string]any
 		if err := json.Unmarshal([]byte(s), &doc); err != nil || doc == nil {
-			c.Violation(o.Path, "%s is not a JSON object of logger names to levels, so the pack cannot check it; write it as {\"logger\":\"LEVEL\"}", name)
+			c.Violation(o.Path(), "%s is not a JSON object of logger names to levels, so the pack cannot check it; write it as {\"logger\":\"LEVEL\"}", name)
 			return
 		}
 		for logger, level := range doc {
@@ -181,9 +181,9 @@ func checkLogOverrides(c *policy.Call, o gcp.PipelineOption) {
 			continue
 		}
 		if v.Secret() {
-			c.Violation(o.Path, "turns Dataflow worker logging off for a logger through %s; remove the override or set that logger to WARN or ERROR", name)
+			c.Violation(o.Path(), "turns Dataflow worker logging off for a logger through %s; remove the override or set that logger to WARN or ERROR", name)
 			continue
 		}
-		c.Violation(o.Path, "turns Dataflow worker logging off for logger %q through %s; remove the override or set it to WARN or ERROR", logger, name)
+		c.Violation(o.Path(), "turns Dataflow worker logging off for logger %q through %s; remove the override or set it to WARN or ERROR", logger, name)
 	}
 }

@@ -21,14 +21,15 @@ type PipelineOption struct {
 	// state. For a list entry it is the text after the first `=`, carried at
 	// the entry's path; for a bare flag it is absent.
 	Value Value
-	// Path is where the option is declared (`parameters.tempLocation`,
-	// `additionalPipelineOptions[2]`).
-	Path string
 	// Bare is true for a list entry without `=`, a boolean flag.
 	Bare bool
 
 	key string // Key, computed when the option is read
 }
+
+// Path is where the option is declared (`parameters.tempLocation`,
+// `additionalPipelineOptions[2]`): the path of its Value.
+func (o PipelineOption) Path() string { return o.Value.Path() }
 
 // Key is the canonical option name: lower case, without dashes or
 // underscores, so `--default_worker_log_level` and `defaultWorkerLogLevel`
@@ -171,7 +172,7 @@ func PipelineOptions(r *Resource) (opts []PipelineOption, unknown []Value) {
 		default:
 			for _, e := range c.Entries() {
 				name := strings.TrimLeft(strings.TrimSpace(e.Key), "-")
-				opts = append(opts, PipelineOption{Name: name, Value: e.Value, Path: e.Value.Path(), key: CanonicalOptionName(name)})
+				opts = append(opts, PipelineOption{Name: name, Value: e.Value, key: CanonicalOptionName(name)})
 			}
 		}
 	}
@@ -191,7 +192,7 @@ func parseOptionEntry(e Value) (PipelineOption, bool) {
 	if name == "" {
 		return PipelineOption{}, false
 	}
-	o := PipelineOption{Name: name, Path: e.Path(), key: CanonicalOptionName(name)}
+	o := PipelineOption{Name: name, key: CanonicalOptionName(name)}
 	if !hasValue {
 		o.Bare = true
 		o.Value = Value{path: e.path, secret: e.Secret()}

@@ -24,7 +24,7 @@ func TestPipelineOptionsEverywhere(t *testing.T) {
 	assert.Equal(t, "additionalPipelineOptions[4]", unknown[0].Path())
 	byPath := map[string]gcp.PipelineOption{}
 	for _, o := range opts {
-		byPath[o.Path] = o
+		byPath[o.Path()] = o
 	}
 	require.Len(t, byPath, 6)
 	p := byPath["parameters.--defaultWorkerLogLevel"]
@@ -58,8 +58,8 @@ func TestPipelineOptionsEverywhere(t *testing.T) {
 	})})
 	opts, unknown = gcp.PipelineOptions(pipeline)
 	require.Len(t, opts, 2)
-	assert.Equal(t, "workload.dataflowFlexTemplateRequest.launchParameter.parameters.a", opts[0].Path)
-	assert.Equal(t, "workload.dataflowFlexTemplateRequest.launchParameter.launchOptions.b", opts[1].Path)
+	assert.Equal(t, "workload.dataflowFlexTemplateRequest.launchParameter.parameters.a", opts[0].Path())
+	assert.Equal(t, "workload.dataflowFlexTemplateRequest.launchParameter.launchOptions.b", opts[1].Path())
 	require.Len(t, unknown, 1)
 	assert.Equal(t, "workload.dataflowLaunchTemplateRequest.launchParameters", unknown[0].Path())
 

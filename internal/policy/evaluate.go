@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +65,7 @@ type NotApplicable struct {
 // NotApplicable list may be shared with other calls: it must not be modified.
 func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Finding, []NotApplicable) {
 	s := p.settings.Load()
-	e := newEvaluation(p, s, &opts, r.URN, r.Type)
+	e := newEvaluation(p, s, opts, r.URN, r.Type)
 	e.r = r
 	e.views.Reset(r)
 	e.call.views = &e.views
@@ -79,7 +80,7 @@ func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Fi
 // AnalyzeStack runs every enabled stack policy over the whole stack.
 func (p *Pack) AnalyzeStack(ctx context.Context, st *gcp.Stack, opts Options) []Finding {
 	s := p.settings.Load()
-	e := newEvaluation(p, s, &opts, st.RootURN(), gcp.StackType)
+	e := newEvaluation(p, s, opts, st.RootURN(), gcp.StackType)
 	e.st = st
 	e.call.views = st.Views()
 	for _, i := range p.stack {
@@ -95,7 +96,7 @@ func (p *Pack) AnalyzeStack(ctx context.Context, st *gcp.Stack, opts Options) []
 type evaluation struct {
 	pack     *Pack
 	s        *settings
-	opts     *Options
+	opts     Options
 	r        *gcp.Resource // Analyze
 	st       *gcp.Stack    // AnalyzeStack
 	urn, typ string
@@ -123,11 +124,29 @@ const (
 	expired
 )
 
-func newEvaluation(p *Pack, s *settings, opts *Options, urn, typ string) *evaluation {
-	e := &evaluation{pack: p, s: s, opts: opts, urn: urn, typ: typ}
+// evaluations recycles the evaluations that finished: one is a few hundred
+// bytes per call, with the views and report buffer it grows.
+var evaluations = sync.Pool{New: func() any { return new(evaluation) }}
+
+func newEvaluation(p *Pack, s *settings, opts Options, urn, typ string) *evaluation {
+	e := evaluations.Get().(*evaluation)
+	e.pack, e.s, e.opts, e.urn, e.typ = p, s, opts, urn, typ
 	e.order = e.orderBuf[:0]
-	e.call = Call{Stack: opts.Stack, Env: opts.Env, urn: urn, typ: typ}
+	e.call = Call{Stack: opts.Stack, Env: opts.Env, urn: urn, typ: typ, found: e.call.found[:0]}
 	return e
+}
+
+// release returns a finished evaluation to the pool. One that a worker may
+// still be running (it timed out or was cancelled) is left to the garbage
+// collector.
+func (e *evaluation) release() {
+	// Keep the buffers, not what they point to.
+	found, results := e.call.found[:0], e.results[:0]
+	clear(found[:cap(found)])
+	clear(results[:cap(results)])
+	*e = evaluation{}
+	e.call.found, e.results = found, results
+	evaluations.Put(e)
 }
 
 // evaluate runs the policies in order. When the call can be cancelled or has
@@ -140,6 +159,7 @@ func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Find
 		return nil
 	}
 	var out []Finding
+	reusable := true
 	switch {
 	case e.opts.cancelled(ctx):
 		out = e.failClosedFrom(nil, 0, "evaluation was cancelled")
@@ -148,24 +168,28 @@ func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Find
 			out = append(out, e.runPolicy(k)...)
 		}
 	default:
-		out = e.evaluateBounded(ctx, timeout)
+		out, reusable = e.evaluateBounded(ctx, timeout)
 	}
-	if len(out) == 0 {
-		return nil
+	if len(out) > 0 {
+		var set *secretSet
+		if e.st != nil {
+			set = newSecretSet(e.st.Resources...)
+		} else {
+			set = newSecretSet(e.r)
+		}
+		out = set.scrub(out)
 	}
-	var set *secretSet
-	if e.st != nil {
-		set = newSecretSet(e.st.Resources...)
-	} else {
-		set = newSecretSet(e.r)
+	if reusable {
+		e.release()
 	}
-	return set.scrub(out)
+	return out
 }
 
 // evaluateBounded runs the policies on a goroutine and waits for it, for
-// ctx or for the deadline, whichever comes first.
-func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration) []Finding {
-	e.results = make([][]Finding, len(e.order))
+// ctx or for the deadline, whichever comes first. done is false when the
+// goroutine may still be running them.
+func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration) (out []Finding, done bool) {
+	e.results = slices.Grow(e.results[:0], len(e.order))[:len(e.order)]
 	e.wake = make(chan struct{})
 	if timeout > 0 {
 		e.expires = time.Now().Add(timeout)
@@ -184,18 +208,18 @@ func (e *evaluation) evaluateBounded(ctx context.Context, timeout time.Duration)
 	var why string
 	switch e.state.Load() {
 	case finished:
-		var out []Finding
+		<-e.wake // the worker is done with e once it has closed wake
 		for _, fs := range e.results {
 			out = append(out, fs...)
 		}
-		return out
+		return out, true
 	case expired:
 		why = fmt.Sprintf("evaluation timed out after %s", timeout)
 	default:
 		why = "evaluation was cancelled"
 	}
 	// The goroutine may still write later slots: only those before done are final.
-	return e.failClosedFrom(e.results, int(e.done.Load()), why)
+	return e.failClosedFrom(e.results, int(e.done.Load()), why), false
 }
 
 // work runs the policies on a goroutine of its own (see workers).
