@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -31,6 +32,10 @@ func Serve(ctx context.Context, srv *Server, stdout, stderr io.Writer) error {
 		grpc.MaxRecvMsgSize(maxMessageSize),
 		grpc.MaxSendMsgSize(maxMessageSize),
 		grpc.ChainUnaryInterceptor(recoverInterceptor(srv, stderr)),
+		// Long-lived goroutines for requests: a fresh goroutine per call
+		// grows its stack again through the request's nested decoding, which
+		// costs as much as most policies.
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 	)
 	pulumirpc.RegisterAnalyzerServer(g, srv)
 	if _, err := fmt.Fprintf(stdout, "%d\n", lis.Addr().(*net.TCPAddr).Port); err != nil {
