@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -29,9 +30,19 @@ type Grant struct {
 	Member    Value
 	Condition Value // absent when unconditional; a condition never exempts a grant
 	Scope     Scope
-	// Target holds the inputs that name what is granted on (for example
-	// serviceAccountId), keyed by property name.
-	Target map[string]Value
+	// The resource and the inputs of it that name what is granted on, read
+	// by Target.
+	res     *Resource
+	targets []string
+}
+
+// Target reads the input that names what is granted on (for example
+// serviceAccountId); the value is absent for a key that is not such an input.
+func (g Grant) Target(key string) Value {
+	if g.res == nil || !slices.Contains(g.targets, key) {
+		return Value{}
+	}
+	return g.res.Get(key)
 }
 
 // RoleName returns the role, mapping BigQuery's legacy dataset roles.
@@ -70,11 +81,7 @@ func Grants(r *Resource) ([]Grant, []Problem) {
 	if !ok {
 		return nil, nil
 	}
-	target := make(map[string]Value, len(targetKeys))
-	for _, k := range targetKeys {
-		target[k] = r.Get(k)
-	}
-	base := Grant{Scope: scope, Target: target}
+	base := Grant{Scope: scope, res: r, targets: targetKeys}
 	switch kind {
 	case IAMMember:
 		g := base
@@ -90,8 +97,12 @@ func Grants(r *Resource) ([]Grant, []Problem) {
 			}
 			return []Grant{g}, nil
 		}
-		var out []Grant
-		for _, m := range members.Items() {
+		items := members.Items()
+		if len(items) == 0 {
+			return nil, nil
+		}
+		out := make([]Grant, 0, len(items))
+		for _, m := range items {
 			g := base
 			g.Role, g.Member, g.Condition = role, m, cond
 			out = append(out, g)
@@ -190,19 +201,18 @@ func FromJSON(doc any) property.Value {
 // dataset: OWNER, WRITER and READER are the legacy names of dataOwner,
 // dataEditor and dataViewer.
 func datasetGrants(r *Resource) []Grant {
-	target := map[string]Value{"datasetId": r.Get("datasetId")}
 	entries := []Value{r.Root()}
 	if r.Type == BigQueryDataset {
 		accesses := r.Get("accesses")
 		if accesses.IsUnknown() {
-			return []Grant{{Role: accesses, Member: accesses, Scope: ScopeResource, Target: target}}
+			return []Grant{{Role: accesses, Member: accesses, Scope: ScopeResource, res: r, targets: datasetTargets}}
 		}
 		entries = accesses.Items()
 	}
-	var out []Grant
+	out := make([]Grant, 0, len(entries))
 	for _, e := range entries {
 		if e.IsUnknown() {
-			out = append(out, Grant{Role: e, Member: e, Scope: ScopeResource, Target: target})
+			out = append(out, Grant{Role: e, Member: e, Scope: ScopeResource, res: r, targets: datasetTargets})
 			continue
 		}
 		member, ok := accessMember(e)
@@ -210,10 +220,16 @@ func datasetGrants(r *Resource) []Grant {
 			continue // an authorized view, routine or dataset: not a principal
 		}
 		out = append(out, Grant{Role: e.Get("role"), Member: member, Condition: e.Get("condition"),
-			Scope: ScopeResource, Target: target})
+			Scope: ScopeResource, res: r, targets: datasetTargets})
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
+
+// datasetTargets is what a dataset access entry grants on.
+var datasetTargets = []string{"datasetId"}
 
 // accessMember turns the principal field of an access entry into a member
 // string value, keeping the field's path, secrecy and unknown state.

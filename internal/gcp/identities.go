@@ -391,7 +391,7 @@ func DeployerIdentities(s *Stack) *IdentitySet {
 			if !certain && !maybe {
 				continue
 			}
-			set.addRef(r, g.Target["serviceAccountId"], certain)
+			set.addRef(r, g.Target("serviceAccountId"), certain)
 		}
 	}
 	set.link()

@@ -105,7 +105,7 @@ func TestGrantsFromEveryShape(t *testing.T) {
 	require.Len(t, gs, 2)
 	assert.Equal(t, "members[1]", gs[1].Member.Path())
 	assert.Equal(t, gcp.ScopeServiceAccount, gs[1].Scope)
-	assert.Equal(t, "projects/p/serviceAccounts/w@p.iam.gserviceaccount.com", gs[1].Target["serviceAccountId"].Str())
+	assert.Equal(t, "projects/p/serviceAccounts/w@p.iam.gserviceaccount.com", gs[1].Target("serviceAccountId").Str())
 
 	pol := resource("gcp:storage/bucketIAMPolicy:BucketIAMPolicy", map[string]property.Value{
 		"bucket":     str("b"),
