@@ -104,12 +104,63 @@ func ProviderDefaultLabels(p *Provider) *DefaultLabels {
 	if !isString {
 		return &DefaultLabels{Value: v}
 	}
+	parsed, ok := defaultLabelsOf(s)
+	if !ok {
+		return &DefaultLabels{Value: v, Malformed: true}
+	}
+	return &DefaultLabels{Value: v.child(parsed, v.path).detached()}
+}
+
+// parsedDefaultLabels keeps the parse of recent defaultLabels strings. A
+// provider's config is the same in every request of a deployment, and a
+// parsed map is immutable, so each string is parsed once rather than once
+// per resource. Secrecy and paths are the reading value's, added per call.
+var parsedDefaultLabels struct {
+	sync.RWMutex
+	m map[string]defaultLabelsParse
+}
+
+type defaultLabelsParse struct {
+	value property.Value
+	ok    bool
+}
+
+// Bounds on parsedDefaultLabels: a deployment has a handful of providers.
+const (
+	maxParsedDefaultLabels   = 64
+	maxDefaultLabelsCacheLen = 16 << 10
+)
+
+func defaultLabelsOf(s string) (property.Value, bool) {
+	if len(s) > maxDefaultLabelsCacheLen {
+		return parseDefaultLabels(s)
+	}
+	parsedDefaultLabels.RLock()
+	p, hit := parsedDefaultLabels.m[s]
+	parsedDefaultLabels.RUnlock()
+	if hit {
+		return p.value, p.ok
+	}
+	p.value, p.ok = parseDefaultLabels(s)
+	parsedDefaultLabels.Lock()
+	if parsedDefaultLabels.m == nil || len(parsedDefaultLabels.m) >= maxParsedDefaultLabels {
+		parsedDefaultLabels.m = map[string]defaultLabelsParse{}
+	}
+	parsedDefaultLabels.m[s] = p
+	parsedDefaultLabels.Unlock()
+	return p.value, p.ok
+}
+
+// parseDefaultLabels reads a defaultLabels config string, a JSON object;
+// values that are not strings keep their JSON text. ok is false when it is
+// not a JSON object.
+func parseDefaultLabels(s string) (property.Value, bool) {
 	if pm, ok := parseFlatStringObject(s); ok {
-		return &DefaultLabels{Value: v.child(property.New(pm), v.path).detached()}
+		return property.New(pm), true
 	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
-		return &DefaultLabels{Value: v, Malformed: true}
+		return property.Value{}, false
 	}
 	pm := make(map[string]property.Value, len(m))
 	for k, val := range m {
@@ -122,7 +173,7 @@ func ProviderDefaultLabels(p *Provider) *DefaultLabels {
 			}
 		}
 	}
-	return &DefaultLabels{Value: v.child(property.New(pm), v.path).detached()}
+	return property.New(pm), true
 }
 
 // Lookup finds a label key: first in the resource's own labels, then in the
