@@ -96,22 +96,33 @@ func stackNames(c *policy.Call, r *gcp.Resource) (project, stack string) {
 // enclosing object is absent (a Pipeline request without an environment, an
 // SQL instance without settings) is left alone.
 func labelFields(c *policy.Call, r *gcp.Resource) []gcp.LabelSet {
-	var out []gcp.LabelSet
-	for _, set := range c.Views().Labels(r) {
-		if gcp.IsTopLevelPath(set.Own.Path()) {
-			out = append(out, set) // no enclosing object to be absent
-			continue
+	sets := c.Views().Labels(r)
+	for i, set := range sets {
+		if !canCarryLabels(r, set) {
+			// Copy the ones that can (the shared views are never modified).
+			out := append([]gcp.LabelSet(nil), sets[:i]...)
+			for _, set := range sets[i+1:] {
+				if canCarryLabels(r, set) {
+					out = append(out, set)
+				}
+			}
+			return out
 		}
-		keys, err := gcp.SplitPath(set.Own.Path())
-		if err != nil || len(keys) == 0 {
-			continue
-		}
-		if len(keys) > 1 && r.At(keys[:len(keys)-1]...).IsAbsent() {
-			continue
-		}
-		out = append(out, set)
 	}
-	return out
+	return sets
+}
+
+// canCarryLabels reports whether a labels field can be set now: its
+// enclosing object, if any, is present.
+func canCarryLabels(r *gcp.Resource, set gcp.LabelSet) bool {
+	if gcp.IsTopLevelPath(set.Own.Path()) {
+		return true // no enclosing object to be absent
+	}
+	keys, err := gcp.SplitPath(set.Own.Path())
+	if err != nil || len(keys) == 0 {
+		return false
+	}
+	return len(keys) == 1 || !r.At(keys[:len(keys)-1]...).IsAbsent()
 }
 
 // PropagateStackLabels puts the Pulumi project and stack, plus configured
