@@ -2,6 +2,7 @@ package policies
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
@@ -105,13 +106,27 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 
 // guardedOptionOf finds the guarded family an option belongs to.
 func guardedOptionOf(o gcp.PipelineOption) (guardedOption, bool) {
-	for _, g := range guardedOptions {
-		if o.Is(g.names...) {
-			return g, true
+	i, ok := guardedByKey()[o.Key()]
+	if !ok {
+		return guardedOption{}, false
+	}
+	return guardedOptions[i], true
+}
+
+// guardedByKey maps each guarded spelling, canonical, to its family (the
+// first that lists it): one lookup per option instead of a comparison per
+// spelling.
+var guardedByKey = sync.OnceValue(func() map[string]int {
+	m := map[string]int{}
+	for i, g := range guardedOptions {
+		for _, n := range g.names {
+			if _, dup := m[gcp.CanonicalOptionName(n)]; !dup {
+				m[gcp.CanonicalOptionName(n)] = i
+			}
 		}
 	}
-	return guardedOption{}, false
-}
+	return m
+})
 
 // fix says where the setting belongs.
 func (g guardedOption) fix(pipeline bool) string {

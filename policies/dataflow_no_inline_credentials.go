@@ -63,6 +63,40 @@ func DataflowNoInlineCredentials() *policy.Policy {
 // scanInlineCredentials reports every string inside v that holds key
 // material, by path only, and every unknown value that could.
 func scanInlineCredentials(c *policy.Call, v gcp.Value) {
+	if holdsInlineCredentialFinding(v) {
+		reportInlineCredentials(c, v)
+	}
+}
+
+// holdsInlineCredentialFinding reports whether reportInlineCredentials has
+// anything to say about v, scanning in no particular order: most launch
+// parameters hold nothing, and then nothing is sorted or copied.
+func holdsInlineCredentialFinding(v gcp.Value) bool {
+	switch {
+	case v.IsUnknown():
+		return true
+	case v.IsMap():
+		for key, e := range v.All {
+			if gcp.HoldsKeyMaterial(key) || holdsInlineCredentialFinding(e) {
+				return true
+			}
+		}
+	case v.IsArray():
+		for _, it := range v.AllItems {
+			if holdsInlineCredentialFinding(it) {
+				return true
+			}
+		}
+	default:
+		s, ok := v.String()
+		return ok && gcp.HoldsKeyMaterial(s)
+	}
+	return false
+}
+
+// reportInlineCredentials reports, in key order, what scanInlineCredentials
+// describes.
+func reportInlineCredentials(c *policy.Call, v gcp.Value) {
 	switch {
 	case v.IsUnknown():
 		c.Unknown(v.Path())
@@ -71,11 +105,11 @@ func scanInlineCredentials(c *policy.Call, v gcp.Value) {
 			if gcp.HoldsKeyMaterial(e.Key) {
 				c.Violation(e.Value.Path(), "has a key that holds private key material; remove it and keep credentials out of launch parameters")
 			}
-			scanInlineCredentials(c, e.Value)
+			reportInlineCredentials(c, e.Value)
 		}
 	case v.IsArray():
 		for _, it := range v.Items() {
-			scanInlineCredentials(c, it)
+			reportInlineCredentials(c, it)
 		}
 	default:
 		if s, ok := v.String(); ok && gcp.HoldsKeyMaterial(s) {

@@ -5,7 +5,6 @@
 package gcp
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -235,11 +234,24 @@ func (v Value) Entries() []Entry {
 	m := v.raw.AsMap()
 	out := make([]Entry, 0, m.Len())
 	base := v.Path()
-	for k, e := range m.All {
+	for k, e := range m.AllStable { // sorts the keys, not the larger entries
 		out = append(out, Entry{Key: k, Value: v.child(e, valuePath{base: base, key: k, kind: pathKey})})
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Key, b.Key) })
 	return out
+}
+
+// AllItems yields the elements of an array in order (nothing for anything
+// else): Items without the slice, for a scan.
+func (v Value) AllItems(yield func(i int, item Value) bool) {
+	if !v.raw.IsArray() {
+		return
+	}
+	base := v.Path()
+	for i, e := range v.raw.AsArray().All {
+		if !yield(i, v.child(e, valuePath{base: base, idx: int32(i), kind: pathIndex})) {
+			return
+		}
+	}
 }
 
 // Len is the number of entries of a map (0 for anything else).
