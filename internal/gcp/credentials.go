@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
 
@@ -48,12 +47,12 @@ var (
 	// privateKeyPEM matches the armour line of any PEM or PGP private key:
 	// PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY, ENCRYPTED PRIVATE KEY,
 	// OPENSSH PRIVATE KEY, PGP PRIVATE KEY BLOCK.
-	privateKeyPEM = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
+	privateKeyPEM = lazyRegexp(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
 	// privateKeyField matches a `"private_key":` member, also when the JSON
 	// is itself escaped inside a string (`\"private_key\":`) or written
 	// with single quotes.
-	privateKeyField = regexp.MustCompile(`\\*["']private_key\\*["']\s*:`)
-	base64Text      = regexp.MustCompile(`^[A-Za-z0-9+/_-]+={0,2}$`)
+	privateKeyField = lazyRegexp(`\\*["']private_key\\*["']\s*:`)
+	base64Text      = lazyRegexp(`^[A-Za-z0-9+/_-]+={0,2}$`)
 )
 
 // maxNesting bounds how deep HoldsKeyMaterial follows JSON strings and
@@ -70,8 +69,8 @@ func HoldsKeyMaterial(s string) bool { return holdsKey(s, 0) }
 func holdsKey(s string, depth int) bool {
 	// Each pattern needs its literal: most strings are ruled out without
 	// running either.
-	if (strings.Contains(s, "-----BEGIN ") && privateKeyPEM.MatchString(s)) ||
-		(strings.Contains(s, "private_key") && privateKeyField.MatchString(s)) {
+	if (strings.Contains(s, "-----BEGIN ") && privateKeyPEM().MatchString(s)) ||
+		(strings.Contains(s, "private_key") && privateKeyField().MatchString(s)) {
 		return true
 	}
 	if depth >= maxNesting {
@@ -145,7 +144,7 @@ func decodeBase64(s string) (string, bool) {
 		return "", false
 	}
 	s = strings.Join(strings.Fields(s), "")
-	if len(s) < 64 || !base64Text.MatchString(s) {
+	if len(s) < 64 || !base64Text().MatchString(s) {
 		return "", false
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {

@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -80,8 +79,8 @@ func WorkerEnvs(r *Resource) []WorkerEnv {
 }
 
 var (
-	computeDefaultSA   = regexp.MustCompile(`(?i)^[0-9]+-compute@developer\.gserviceaccount\.com$`)
-	appEngineDefaultSA = regexp.MustCompile(`(?i)^[a-z0-9.:-]+@appspot\.gserviceaccount\.com$`)
+	computeDefaultSA   = lazyRegexp(`(?i)^[0-9]+-compute@developer\.gserviceaccount\.com$`)
+	appEngineDefaultSA = lazyRegexp(`(?i)^[a-z0-9.:-]+@appspot\.gserviceaccount\.com$`)
 )
 
 // IsDefaultServiceAccount reports whether email is the Compute Engine or App
@@ -89,5 +88,5 @@ var (
 // member prefix is accepted.
 func IsDefaultServiceAccount(email string) bool {
 	email = strings.TrimPrefix(strings.TrimSpace(email), "serviceAccount:")
-	return computeDefaultSA.MatchString(email) || appEngineDefaultSA.MatchString(email)
+	return computeDefaultSA().MatchString(email) || appEngineDefaultSA().MatchString(email)
 }

@@ -274,12 +274,12 @@ var (
 	gitlabRepoClaims = map[string]bool{"namespace_id": true, "project_id": true, "namespace_path": true, "project_path": true}
 	// The default GitHub subject is `repo:OWNER/REPO:...`; a customised
 	// one starts with one of the repository claims.
-	githubSubExact  = regexp.MustCompile(`^repo:[^/:]+/[^/:]+|^(repository_owner_id|repository_id|repository_owner|repository):[^:]+`)
-	githubSubPrefix = regexp.MustCompile(`^repo:[^/:]+/|^(repository_owner_id|repository_id|repository_owner|repository):[^:]+:`)
+	githubSubExact  = lazyRegexp(`^repo:[^/:]+/[^/:]+|^(repository_owner_id|repository_id|repository_owner|repository):[^:]+`)
+	githubSubPrefix = lazyRegexp(`^repo:[^/:]+/|^(repository_owner_id|repository_id|repository_owner|repository):[^:]+:`)
 	// GitLab's subject is `project_path:GROUP/PROJECT:ref_type:...`.
-	gitlabSubExact  = regexp.MustCompile(`^project_path:[^/:]+/[^:]+`)
-	gitlabSubPrefix = regexp.MustCompile(`^project_path:[^/:]+/`)
-	ownerPrefix     = regexp.MustCompile(`^[^/]+/`)
+	gitlabSubExact  = lazyRegexp(`^project_path:[^/:]+/[^:]+`)
+	gitlabSubPrefix = lazyRegexp(`^project_path:[^/:]+/`)
+	ownerPrefix     = lazyRegexp(`^[^/]+/`)
 )
 
 // GitHubRepositoryConstraint reports whether comparing claim (already
@@ -289,14 +289,14 @@ var (
 // literals; repository starting with `OWNER/`; or the subject equal to
 // `repo:OWNER/REPO...` (or starting with `repo:OWNER/`).
 func GitHubRepositoryConstraint(claim string, cmp Comparison) bool {
-	return repoConstraint(claim, cmp, githubRepoClaims, map[string]bool{"repository": true}, githubSubExact, githubSubPrefix)
+	return repoConstraint(claim, cmp, githubRepoClaims, map[string]bool{"repository": true}, githubSubExact(), githubSubPrefix())
 }
 
 // GitLabProjectConstraint is GitHubRepositoryConstraint for GitLab:
 // namespace_id, project_id, namespace_path or project_path, path claims
 // starting with `GROUP/`, or the subject `project_path:GROUP/PROJECT...`.
 func GitLabProjectConstraint(claim string, cmp Comparison) bool {
-	return repoConstraint(claim, cmp, gitlabRepoClaims, map[string]bool{"namespace_path": true, "project_path": true}, gitlabSubExact, gitlabSubPrefix)
+	return repoConstraint(claim, cmp, gitlabRepoClaims, map[string]bool{"namespace_path": true, "project_path": true}, gitlabSubExact(), gitlabSubPrefix())
 }
 
 func repoConstraint(claim string, cmp Comparison, claims, prefixClaims map[string]bool, subExact, subPrefix *regexp.Regexp) bool {
@@ -309,7 +309,7 @@ func repoConstraint(claim string, cmp Comparison, claims, prefixClaims map[strin
 		case claims[claim] && cmp.Op != "startsWith":
 			ok = strings.TrimSpace(v) != ""
 		case claims[claim] && prefixClaims[claim]:
-			ok = ownerPrefix.MatchString(v)
+			ok = ownerPrefix().MatchString(v)
 		case claim == "sub" && cmp.Op == "startsWith":
 			ok = subPrefix.MatchString(v)
 		case claim == "sub":
