@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"context"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -154,4 +155,28 @@ func BenchmarkAnalyzeStackEstate(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*len(rs)), "ns/resource")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(n*len(rs)), "cpu-ns/resource")
+}
+
+// BenchmarkAnalyzeStackScaling is AnalyzeStack over estates of 1,000 and
+// 10,000 resources: the cost per resource must not grow with the stack
+// (quadratic scans once made the larger one several times dearer).
+func BenchmarkAnalyzeStackScaling(b *testing.B) {
+	pack := benchPack(b)
+	opts := benchOptions(engineTimeout)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, size := range []int{1000, 10000} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			rs := modelResources(estate.Generate(size, estate.DefaultSeed), true)
+			b.ReportAllocs()
+			n := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				pack.AnalyzeStack(ctx, gcp.NewStack(estate.Project, estate.Stack, rs), opts)
+				n++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*len(rs)), "ns/resource")
+			b.ReportMetric(float64(cpuTime()-cpu)/float64(n*len(rs)), "cpu-ns/resource")
+		})
+	}
 }
