@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/harness"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
 )
 
 // reportEnv is the pack's DATAFLOW_GUARDRAILS_REPORT variable.
@@ -79,7 +78,7 @@ func sarifReported(t *testing.T, path string) ([]reported, map[string]string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err, "the pack wrote no SARIF report")
-	validateSARIF(t, data)
+	sariftest.Validate(t, data)
 	var log sarifLog
 	require.NoError(t, json.Unmarshal(data, &log))
 	require.Len(t, log.Runs, 1)
@@ -133,26 +132,6 @@ func jsonReported(t *testing.T, path string, titles map[string]string) ([]report
 		out = append(out, reported{f.EnforcementLevel, f.Policy, f.URN, titles[f.Policy] + "\n" + msg})
 	}
 	return out, rep.Summary
-}
-
-// validateSARIF checks a log against the SARIF 2.1.0 schema the pack's own
-// tests vendor (internal/report/testdata/sarif-schema).
-func validateSARIF(t *testing.T, data []byte) {
-	t.Helper()
-	const name = "sarif-2.1.0-rtm.5.json"
-	f, err := os.Open(filepath.Join("..", "..", "internal", "report", "testdata", "sarif-schema", name))
-	require.NoError(t, err)
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	require.NoError(t, err)
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	require.NoError(t, c.AddResource("file:///"+name, doc))
-	sch, err := c.Compile("file:///" + name)
-	require.NoError(t, err)
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	require.NoError(t, err)
-	assert.NoError(t, sch.Validate(inst), "the in-engine SARIF report is not valid SARIF 2.1.0")
 }
 
 func levelCount(rs []reported, level string) int {

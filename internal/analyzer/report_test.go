@@ -15,7 +15,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -23,6 +22,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -185,7 +185,7 @@ func TestReportSARIF(t *testing.T) {
 
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	validateSARIF(t, data)
+	sariftest.Validate(t, data)
 	var doc struct {
 		Runs []struct {
 			Tool struct {
@@ -416,25 +416,4 @@ func TestReportIsGoroutineSafeAndAtomic(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temp file left behind")
-}
-
-// sarifSchemas compiles the SARIF 2.1.0 schemas vendored for the report
-// package's tests.
-func validateSARIF(t *testing.T, data []byte) {
-	t.Helper()
-	for _, name := range []string{"sarif-2.1.0-rtm.5.json", "sarif-2.1.0.json"} {
-		f, err := os.Open(filepath.Join("..", "report", "testdata", "sarif-schema", name))
-		require.NoError(t, err)
-		doc, err := jsonschema.UnmarshalJSON(f)
-		f.Close()
-		require.NoError(t, err)
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		require.NoError(t, c.AddResource("file:///"+name, doc))
-		sch, err := c.Compile("file:///" + name)
-		require.NoError(t, err)
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		require.NoError(t, err)
-		assert.NoError(t, sch.Validate(inst), name)
-	}
 }

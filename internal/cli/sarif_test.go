@@ -1,42 +1,17 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
-
-// schemaDir is resolved before any test changes the working directory.
-var schemaDir, _ = filepath.Abs(filepath.Join("..", "report", "testdata", "sarif-schema"))
-
-// validateSARIF checks a log against the SARIF 2.1.0 schemas vendored for
-// the report package (see internal/report/testdata/sarif-schema).
-func validateSARIF(t *testing.T, data []byte) {
-	t.Helper()
-	for _, name := range []string{"sarif-2.1.0-rtm.5.json", "sarif-2.1.0.json"} {
-		f, err := os.Open(filepath.Join(schemaDir, name))
-		require.NoError(t, err)
-		doc, err := jsonschema.UnmarshalJSON(f)
-		f.Close()
-		require.NoError(t, err)
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		require.NoError(t, c.AddResource("file:///"+name, doc))
-		sch, err := c.Compile("file:///" + name)
-		require.NoError(t, err)
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		require.NoError(t, err)
-		assert.NoError(t, sch.Validate(inst), name)
-	}
-}
 
 type sarifLog struct {
 	Version string
@@ -66,7 +41,7 @@ type sarifLog struct {
 func TestCheckSARIFValidates(t *testing.T) {
 	r := run(t, "", "check", "--format", "sarif", insecure)
 	assert.Equal(t, 1, r.code, "the exit code does not depend on the format")
-	validateSARIF(t, []byte(r.stdout))
+	sariftest.Validate(t, []byte(r.stdout))
 
 	var log sarifLog
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &log))
@@ -105,7 +80,7 @@ func TestCheckSARIFKeepsExceptedFindings(t *testing.T) {
 			{"policies": ["no-service-account-keys"], "targets": ["urn:pulumi:prod::etl::gcp:serviceaccount/key:Key::ci-deployer-key"]}]}}}`)
 	r := run(t, "", "check", "--format", "sarif", "--policy-pack-config", v2, insecure)
 	assert.Equal(t, 0, r.code, r.stderr)
-	validateSARIF(t, []byte(r.stdout))
+	sariftest.Validate(t, []byte(r.stdout))
 	var log sarifLog
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &log))
 	require.Len(t, log.Runs[0].Results, 1)
@@ -130,7 +105,7 @@ func TestCheckSARIFInAProjectDirectory(t *testing.T) {
 
 	r := run(t, "", "check", "--format", "sarif", abs)
 	require.Equal(t, 1, r.code, r.stderr)
-	validateSARIF(t, []byte(r.stdout))
+	sariftest.Validate(t, []byte(r.stdout))
 	var log sarifLog
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &log))
 	require.NotEmpty(t, log.Runs[0].Results)

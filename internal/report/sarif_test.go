@@ -16,46 +16,16 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
 const insecure = "../../testdata/stacks/dataflow-insecure.json"
 
-// sarifSchemas compiles the vendored SARIF 2.1.0 schemas (see
-// testdata/sarif-schema/README.md), with format assertions on.
-func sarifSchemas(t *testing.T) map[string]*jsonschema.Schema {
-	t.Helper()
-	out := map[string]*jsonschema.Schema{}
-	for _, name := range []string{"sarif-2.1.0-rtm.5.json", "sarif-2.1.0.json"} {
-		f, err := os.Open(filepath.Join("testdata", "sarif-schema", name))
-		require.NoError(t, err)
-		doc, err := jsonschema.UnmarshalJSON(f)
-		f.Close()
-		require.NoError(t, err)
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		url := "file:///sarif-schema/" + name
-		require.NoError(t, c.AddResource(url, doc))
-		sch, err := c.Compile(url)
-		require.NoError(t, err, name)
-		out[name] = sch
-	}
-	return out
-}
-
-func validateSARIF(t *testing.T, data []byte) {
-	t.Helper()
-	for name, sch := range sarifSchemas(t) {
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		require.NoError(t, err)
-		assert.NoError(t, sch.Validate(inst), "valid against %s", name)
-	}
-}
-
 // The schemas must catch a broken log, or validating proves nothing.
 func TestSARIFSchemasRejectInvalidLogs(t *testing.T) {
-	for name, sch := range sarifSchemas(t) {
+	for name, sch := range sariftest.Schemas(t) {
 		for _, bad := range []string{
 			`{"version": "2.1.0"}`,
 			`{"version": "2.0.0", "runs": []}`,
@@ -124,7 +94,7 @@ func writeSARIF(t *testing.T, rep *report.Report, opts report.SARIFOptions) ([]b
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, rep.WriteSARIF(&buf, opts))
-	validateSARIF(t, buf.Bytes())
+	sariftest.Validate(t, buf.Bytes())
 	var doc sarifDoc
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
 	return buf.Bytes(), doc
