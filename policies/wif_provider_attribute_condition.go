@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/celcond"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
@@ -52,10 +53,14 @@ func WIFProviderAttributeCondition() *policy.Policy {
 			"repository_id, repository_owner or repository (or assertion.sub against a `repo:OWNER/REPO...` " +
 			"value); for GitLab (https://gitlab.com or an issuer in gitlabIssuers) namespace_id, project_id, " +
 			"namespace_path or project_path (or assertion.sub against `project_path:GROUP/PROJECT...`). How " +
-			"conditions are read: the expression is split at its top-level `||` and `&&`; a claim is " +
-			"constrained when some `&&` operand compares it with literals (`==`, `in [...]`, or for path claims " +
-			"and sub `.startsWith('OWNER/')`), or is an `||` every branch of which constrains it; comparisons " +
-			"under `!` or `!=` never count, nor does an `||` with an unconstrained branch. An attribute.X claim " +
+			"conditions are read: attributeCondition is CEL, so it is parsed by cel-go's parser (comments, every string " +
+			"literal form and escape mean what they mean to Google) and brought into negation normal form. A claim " +
+			"is pinned when every way the condition can evaluate to true requires comparing it with non-empty " +
+			"literals: `==`, `in [...]`, a `matches` anchored at both ends (`'^acme/(etl|infra)$'`), or for path " +
+			"claims and sub `.startsWith('OWNER/')` or `matches('^OWNER/')`; `? :` is read as (c && a) || (!c && b) " +
+			"and `!` is pushed into the comparisons. `!=`, negated comparisons, endsWith, unanchored or " +
+			"case-insensitive regular expressions, has() and macros never pin, nor does an `||` with an unpinned " +
+			"branch, and a condition that can be true without reading any claim is not restrictive. An attribute.X claim " +
 			"counts when attributeMapping maps it from exactly assertion.Y. Name claims pass, but the immutable " +
 			"repository_owner_id / repository_id (GitLab namespace_id / project_id) are recommended: a deleted " +
 			"owner or repository name can be registered again by someone else. attributeMapping must map " +
@@ -91,12 +96,13 @@ func WIFProviderAttributeCondition() *policy.Policy {
 			c.Violation(cond.Path(), "is empty, so every token of the issuer is accepted; set a condition that pins your repository owner, ideally assertion.repository_owner_id")
 			return
 		}
-		parsed, err := gcp.ParseCondition(expr)
+		parsed, err := celcond.Parse(expr)
 		if err != nil {
 			c.Violation(cond.Path(), "cannot be analysed (%v); write it as claim comparisons joined by &&", err)
 			return
 		}
-		if !parsed.Restrictive() {
+		readsClaim := func(a celcond.Atom) bool { return a.ReadsAny("assertion", "attribute", "google") }
+		if !parsed.Requires(readsClaim) {
 			c.Violation(cond.Path(), "%s does not restrict which tokens are accepted (it references no claim, is a tautology, or has an || branch that does not); compare claims with specific values, joined by &&", cond.Display())
 			return
 		}
@@ -104,9 +110,12 @@ func WIFProviderAttributeCondition() *policy.Policy {
 		kind, known := wifIssuer(r, cfg)
 		// constrained is true, false, or (undecided) unknown while the
 		// mapping of an attribute the condition relies on is unknown.
-		constrained := func(pred func(string, gcp.Comparison) bool) gcp.State {
+		constrained := func(pred func(string, celcond.Atom) bool) gcp.State {
 			check := func(optimistic bool) bool {
-				return parsed.Constrains(func(cmp gcp.Comparison) bool {
+				return parsed.Requires(func(cmp celcond.Atom) bool {
+					if cmp.Op == celcond.Other || !gcp.IsClaimRef(cmp.Ref) {
+						return false
+					}
 					claim, state := wifResolveClaim(cmp.Ref, mapping)
 					switch state {
 					case gcp.Unknown:
@@ -127,7 +136,7 @@ func WIFProviderAttributeCondition() *policy.Policy {
 		}
 		for _, want := range []struct {
 			kind wifIssuerKind
-			pred func(string, gcp.Comparison) bool
+			pred func(string, celcond.Atom) bool
 			msg  string
 		}{
 			{wifIssuerGitHub, gcp.GitHubRepositoryConstraint, "does not pin a GitHub repository owner or repository, so any repository's workflow can use this pool; constrain assertion.repository_owner_id (and assertion.repository_id), the immutable IDs, or at least repository_owner / repository, with == in every || branch and outside any negation"},
