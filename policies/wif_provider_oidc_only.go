@@ -10,9 +10,10 @@ import (
 )
 
 type wifOIDCOnlyConfig struct {
-	AllowedProtocols []string `json:"allowedProtocols"`
-	AllowedIssuers   []string `json:"allowedIssuers"`
-	issuers          []string // normalised
+	AllowedProtocols       []string `json:"allowedProtocols"`
+	AllowedIssuers         []string `json:"allowedIssuers"`
+	UploadedKeySetIssuers  []string `json:"uploadedKeySetIssuers"`
+	issuers, keySetIssuers []string // normalised
 }
 
 // Validate normalises the issuer allowlist once per configuration.
@@ -24,6 +25,14 @@ func (c *wifOIDCOnlyConfig) Validate() error {
 			return fmt.Errorf("allowedIssuers: %q is not an absolute URL", iss)
 		}
 		c.issuers = append(c.issuers, parsed.Normalized)
+	}
+	c.keySetIssuers = nil
+	for _, iss := range c.UploadedKeySetIssuers {
+		parsed, ok := gcp.ParseIssuer(iss)
+		if !ok {
+			return fmt.Errorf("uploadedKeySetIssuers: %q is not an absolute URL", iss)
+		}
+		c.keySetIssuers = append(c.keySetIssuers, parsed.Normalized)
 	}
 	for _, p := range c.AllowedProtocols {
 		if !slices.Contains(gcp.WIFProtocols, strings.ToLower(p)) {
@@ -53,10 +62,17 @@ func WIFProviderOIDCOnly() *policy.Policy {
 			"SAML or X.509 provider, or an OIDC provider for any other issuer, opens the pool to another identity " +
 			"system and must be a deliberate choice (allowedProtocols, allowedIssuers). The issuer must be https " +
 			"and is compared with the allowlist exactly, after removing a trailing slash, with scheme and host " +
-			"case-insensitive. This mirrors the iam.workloadIdentityPoolProviders organization policy constraint.",
+			"case-insensitive. This mirrors the iam.workloadIdentityPoolProviders organization policy constraint. " +
+			"The issuer is only the trust anchor when Google verifies tokens with the keys it publishes: an " +
+			"oidc.jwksJson uploads a key set that is used instead (pulumi-gcp: \"If not set, then we use the jwksUri " +
+			"from the discovery document fetched from the .well-known path for the issuerUri\"), so whoever holds the " +
+			"matching private key mints tokens with any claims for any issuer name, including GitHub's. An uploaded " +
+			"key set is only accepted for issuers listed in uploadedKeySetIssuers (for example a self-managed GitLab " +
+			"that Google cannot reach; by default none). See " +
+			"https://cloud.google.com/iam/docs/workload-identity-federation-with-other-providers#manage-oidc-keys.",
 		Remediation: "Use an oidc block whose issuerUri is an approved issuer (for GitHub Actions " +
-			"https://token.actions.githubusercontent.com), remove aws, saml and x509 blocks, or add the issuer " +
-			"or protocol to this policy's configuration after review.",
+			"https://token.actions.githubusercontent.com) and no jwksJson, remove aws, saml and x509 blocks, or add the " +
+			"issuer or protocol to this policy's configuration after review.",
 		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
@@ -67,7 +83,9 @@ func WIFProviderOIDCOnly() *policy.Policy {
 				"description":"Identity provider protocols a pool provider may use."},
 			"allowedIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,
 				"default":["https://token.actions.githubusercontent.com","https://gitlab.com","https://api.pulumi.com/oidc"],
-				"description":"OIDC issuer URIs (https://host[/path]) a pool provider may trust (compared after removing a trailing slash; host case-insensitive)."}}}`,
+				"description":"OIDC issuer URIs (https://host[/path]) a pool provider may trust (compared after removing a trailing slash; host case-insensitive)."},
+			"uploadedKeySetIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,"default":[],
+				"description":"Issuers whose providers may verify tokens with an uploaded oidc.jwksJson instead of the keys the issuer publishes (only for an issuer Google cannot reach, such as a self-managed GitLab behind a firewall)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *wifOIDCOnlyConfig) {
 		present, unknown := 0, false
 		for _, proto := range gcp.WIFProtocols {
@@ -104,6 +122,7 @@ func WIFProviderOIDCOnly() *policy.Policy {
 		}
 		s, _ := issuer.String()
 		parsed, ok := gcp.ParseIssuer(s)
+		checkUploadedKeySet(c, oidc.Get("jwksJson"), parsed, ok, cfg)
 		switch {
 		case !ok:
 			c.Violation(issuer.Path(), "%s is not an absolute URL; set it to an approved https issuer", issuer.Display())
@@ -113,4 +132,28 @@ func WIFProviderOIDCOnly() *policy.Policy {
 			c.Violation(issuer.Path(), "%s is not in allowedIssuers; trust only approved issuers (%s), or add this one to the policy configuration after review", issuer.Display(), strings.Join(cfg.AllowedIssuers, ", "))
 		}
 	})
+}
+
+// checkUploadedKeySet flags an oidc.jwksJson: Google then verifies tokens
+// against the uploaded keys, not the issuer's, so the issuer name proves
+// nothing unless the issuer is listed as one Google cannot reach.
+func checkUploadedKeySet(c *policy.Call, jwks gcp.Value, issuer gcp.Issuer, issuerOK bool, cfg *wifOIDCOnlyConfig) {
+	switch jwks.State() {
+	case gcp.Absent:
+		return
+	case gcp.Unknown:
+		if !issuerOK || !slices.Contains(cfg.keySetIssuers, issuer.Normalized) {
+			c.Unknown(jwks.Path())
+		}
+		return
+	}
+	if s, ok := jwks.String(); ok && strings.TrimSpace(s) == "" {
+		return // an empty key set is not sent; the issuer's keys are used
+	}
+	if issuerOK && slices.Contains(cfg.keySetIssuers, issuer.Normalized) {
+		return
+	}
+	c.Violation(jwks.Path(), "uploads a key set, so tokens are verified against these keys instead of the ones the issuer publishes: "+
+		"whoever holds the matching private key can mint tokens with any claims under this issuer's name; remove jwksJson so Google "+
+		"fetches the issuer's own keys, or list the issuer in uploadedKeySetIssuers if Google cannot reach it")
 }
