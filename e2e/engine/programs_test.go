@@ -473,3 +473,41 @@ func hardeningProgram(project, stack string) pulumi.RunFunc {
 		return err
 	}
 }
+
+// trustAnchorProgram is scenario 12 (issue 12, classes 1 and 2): a pool with
+// three GitHub providers. One verifies tokens with an uploaded key set
+// (whoever holds the private key mints tokens for any repository), one pins
+// the owner only inside a CEL line comment, and the near miss pins the owner
+// with comments around the pin, which is fine.
+func trustAnchorProgram(ctx *pulumi.Context) error {
+	pool, err := iam.NewWorkloadIdentityPool(ctx, "github", &iam.WorkloadIdentityPoolArgs{
+		WorkloadIdentityPoolId: pulumi.String("github"), DisplayName: pulumi.String("GitHub Actions"),
+	})
+	if err != nil {
+		return err
+	}
+	mapping := pulumi.StringMap{
+		"google.subject":                pulumi.String("assertion.sub"),
+		"attribute.repository_owner_id": pulumi.String("assertion.repository_owner_id"),
+	}
+	for _, p := range []struct{ name, condition, jwks string }{
+		{"uploaded-keys", "assertion.repository_owner_id == '4242424'", `{"keys":[{"kty":"RSA","kid":"k1","n":"AQAB","e":"AQAB"}]}`},
+		{"commented-out-pin", "assertion.sub != '' // && assertion.repository_owner_id == '4242424'", ""},
+		{"commented-pin", "// acme only\nassertion.repository_owner_id == '4242424' // by ID", ""},
+	} {
+		oidc := &iam.WorkloadIdentityPoolProviderOidcArgs{IssuerUri: pulumi.String(githubIssuer)}
+		if p.jwks != "" {
+			oidc.JwksJson = pulumi.String(p.jwks)
+		}
+		if _, err := iam.NewWorkloadIdentityPoolProvider(ctx, p.name, &iam.WorkloadIdentityPoolProviderArgs{
+			WorkloadIdentityPoolId:         pool.WorkloadIdentityPoolId,
+			WorkloadIdentityPoolProviderId: pulumi.String(p.name),
+			AttributeMapping:               mapping,
+			AttributeCondition:             pulumi.String(p.condition),
+			Oidc:                           oidc,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -549,3 +549,36 @@ func TestHardening(t *testing.T) {
 		assert.Equal(t, harness.Finding{Level: "mandatory", Policy: pGuardedOptions, URN: flex}, f)
 	}
 }
+
+// Scenario 12 (issue 12, classes 1 and 2): the trust anchor and the CEL
+// reading of conditions, in the engine. A GitHub provider with an uploaded
+// key set fails wif-provider-oidc-only; one whose owner pin sits in a `//`
+// comment fails wif-provider-attribute-condition; the provider with comments
+// around a real pin passes both. Up creates none of the two.
+func TestFederationTrustAnchors(t *testing.T) {
+	env := harness.NewEnv(t)
+	s := env.NewStack(t, project, "trust", trustAnchorProgram, baseConfig())
+	uploaded, commentedOut, commented := s.URN(tPoolProvider, "uploaded-keys"), s.URN(tPoolProvider, "commented-out-pin"), s.URN(tPoolProvider, "commented-pin")
+
+	pre := s.Preview(t)
+	logFindings(t, pre)
+	requireFailed(t, pre)
+	assert.Equal(t, []harness.Finding{
+		{Level: "mandatory", Policy: pAttrCondition, URN: commentedOut},
+		{Level: "mandatory", Policy: pOIDCOnly, URN: uploaded},
+	}, pre.Mandatory(), pre.Dump())
+	if keys := pre.ViolationsOf(pOIDCOnly, uploaded); assert.Len(t, keys, 1, pre.Dump()) {
+		assert.Contains(t, keys[0].Message, "oidc.jwksJson")
+	}
+	if pins := pre.ViolationsOf(pAttrCondition, commentedOut); assert.Len(t, pins, 1, pre.Dump()) {
+		assert.Contains(t, pins[0].Message, "does not pin a GitHub repository owner")
+	}
+	assertPassed(t, pre, commented, pOIDCOnly, pAttrCondition)
+	assertPassed(t, pre, uploaded, pAttrCondition)
+	assertPassed(t, pre, commentedOut, pOIDCOnly)
+
+	up := s.Up(t)
+	logFindings(t, up)
+	requireFailed(t, up)
+	assertNotCreated(t, up, uploaded, commentedOut)
+}
