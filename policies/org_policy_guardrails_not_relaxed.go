@@ -11,6 +11,7 @@ import (
 type orgPolicyGuardrailsConfig struct {
 	Constraints []string          `json:"constraints"`
 	guarded     map[string]string // canonical name -> name as configured
+	anyDenyList bool              // a guarded constraint is enforced by denying values
 }
 
 // Validate indexes the guarded constraints by canonical name.
@@ -22,27 +23,35 @@ func (c *orgPolicyGuardrailsConfig) Validate() error {
 			return fmt.Errorf("constraints: empty constraint name")
 		}
 		c.guarded[key] = strings.TrimPrefix(strings.TrimSpace(n), "constraints/")
+		c.anyDenyList = c.anyDenyList || gcp.IsDenyListConstraint(key)
 	}
 	return nil
 }
 
 // OrgPolicyGuardrailsNotRelaxed forbids organization policies that disable,
 // reset, allow all of, or widen the constraints that back the pack's
-// guardrails.
+// guardrails, including every constraint another policy recommends
+// (guarded_constraints_test.go keeps the default list complete).
 func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 	return policy.Resource(policy.Meta{
 		Name:  "org-policy-guardrails-not-relaxed",
 		Title: "Organization policies do not relax the guardrail constraints",
 		Description: "The organization policy constraints behind the pack's guardrails (no service account keys, " +
 			"federation allowlists, no automatic grants to default service accounts, domain-restricted sharing, no " +
-			"external IPs, the Dataflow default service account check) are the last line of defence when a stack " +
-			"gets something wrong, and a stack can switch them off for itself with one resource. The policy reads " +
+			"external IPs, the Dataflow default service account check, and for Cloud Storage public access " +
+			"prevention, uniform bucket-level access and no HMAC authentication: storage.publicAccessPrevention, " +
+			"storage.uniformBucketLevelAccess, storage.restrictAuthTypes, " +
+			"https://cloud.google.com/storage/docs/org-policy-constraints) are the last line of defence when a stack " +
+			"gets something wrong, and a stack can switch them off for itself with one resource. Every constraint " +
+			"another policy's text recommends is guarded by default (a test keeps it so). The policy reads " +
 			"gcp.orgpolicy.Policy (constraint from `name`, with or without the `<parent>/policies/` and " +
 			"`constraints/` parts; both `spec` and `dryRunSpec`, a dry-run relaxation being one about to happen) and " +
 			"the legacy gcp.organizations.Policy, gcp.folder.OrganizationPolicy and gcp.projects.OrganizationPolicy " +
 			"(`constraint`, booleanPolicy, listPolicy, restorePolicy) for the constraints in `constraints` (any case). " +
-			"A policy relaxes a constraint when: a rule has enforce FALSE (booleanPolicy.enforced false), " +
-			"unconditionally or under a condition (it then stops applying to the resources the condition matches); " +
+			"A policy relaxes a constraint when: a rule has enforce FALSE (any case; booleanPolicy.enforced false), " +
+			"unconditionally or under a condition (it then stops applying to the resources the condition matches), " +
+			"or an enforce the provider sends as no value (anything but TRUE or FALSE, such as \"1\" or \" TRUE\"; " +
+			"denyAll is read as strictly); " +
 			"a rule has allowAll TRUE (listPolicy.allow.all true), conditional or not; reset is true " +
 			"(restorePolicy.default true), which drops everything set above and restores Google's default; a v2 spec " +
 			"has no rules, no reset and does not inherit (inheritFromParent not true), so the constraint falls back to " +
@@ -53,11 +62,15 @@ func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 			"(for iam.managed.allowedPolicyMembers, its member allowlist); or when a list spec that has rules does not " +
 			"inherit and has no unconditional denyAll, since it then replaces the inherited rules (a deny list alone " +
 			"lets through every other value). At the organization itself an explicit allowlist is the guardrail and " +
-			"passes, and enforce TRUE, denyAll, denied values and inheriting specs pass everywhere. A computed " +
-			"constraint name, parent or rule is reported as unknown at preview when it could change the verdict.",
+			"passes, except for a constraint enforced by denying values (storage.restrictAuthTypes, whose values are " +
+			"the HMAC-signed request types to refuse): there any allowed value is an exception, at every level. " +
+			"Enforce TRUE, denyAll, denied values and inheriting specs pass everywhere. A computed " +
+			"constraint name, parent or rule is reported as unknown at preview when it could change the verdict " +
+			"(a computed name is judged as the strictest guarded constraint).",
 		Remediation: "Keep the constraint enforced: remove the policy (the constraint is then inherited), or set " +
 			"enforce: TRUE / booleanPolicy.enforced: true; drop reset and allowAll. For a list constraint below the " +
-			"organization, set inheritFromParent: true and add only denied values. If a project truly needs an " +
+			"organization, set inheritFromParent: true and add only denied values; for storage.restrictAuthTypes, " +
+			"deny in:ALL_HMAC_SIGNED_REQUESTS and allow nothing. If a project truly needs an " +
 			"exception (a partner domain, one VM with an external IP), record it as a policy exception for this " +
 			"resource, reviewed by the owners of the organization policy.",
 		URL:      "https://cloud.google.com/resource-manager/docs/organization-policy/understanding-hierarchy",
@@ -71,15 +84,19 @@ func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 			`"iam.managed.disableServiceAccountKeyCreation","iam.managed.disableServiceAccountKeyUpload",` +
 			`"iam.workloadIdentityPoolProviders","iam.workloadIdentityPoolAwsAccounts",` +
 			`"iam.automaticIamGrantsForDefaultServiceAccounts","iam.allowedPolicyMemberDomains",` +
-			`"iam.managed.allowedPolicyMembers","compute.vmExternalIpAccess",` +
-			`"dataflow.enforceComputeDefaultServiceAccountCheck"],
+			`"iam.managed.allowedPolicyMembers","compute.vmExternalIpAccess","compute.managed.vmExternalIpAccess",` +
+			`"dataflow.enforceComputeDefaultServiceAccountCheck","storage.publicAccessPrevention",` +
+			`"storage.uniformBucketLevelAccess","storage.restrictAuthTypes"],
 				"description":"Constraints that must not be relaxed, with or without the constraints/ prefix (any case)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *orgPolicyGuardrailsConfig) {
 		view, ok := gcp.ReadOrgPolicy(r)
 		if !ok {
 			return
 		}
-		e := &orgPolicyEval{view: view}
+		// While the constraint is unknown, judge as if it were the strictest
+		// guarded one: a deny-list constraint, where any allowed value
+		// relaxes, if one is guarded.
+		e := &orgPolicyEval{view: view, denyList: cfg.anyDenyList}
 		if !view.Constraint.IsUnknown() {
 			name, known := view.ConstraintName()
 			if !known {
@@ -88,6 +105,7 @@ func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 			if e.name, known = cfg.guarded[name]; !known {
 				return
 			}
+			e.denyList = gcp.IsDenyListConstraint(name)
 		}
 		for _, s := range view.Specs {
 			e.spec(s)
@@ -115,8 +133,11 @@ func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 // orgPolicyEval collects the relaxations of one policy resource before the
 // constraint it configures is known to be guarded.
 type orgPolicyEval struct {
-	view      gcp.OrgPolicyView
-	name      string // the guarded constraint as configured ("" while unknown)
+	view gcp.OrgPolicyView
+	name string // the guarded constraint as configured ("" while unknown)
+	// denyList: the constraint is enforced by denying values, so an allowed
+	// value relaxes it at any level (gcp.IsDenyListConstraint).
+	denyList  bool
 	found     []orgPolicyFinding
 	undecided []string
 }
@@ -178,6 +199,37 @@ func isFalse(v gcp.Value) bool {
 	return ok && !b
 }
 
+// flag reads a rule's enforce / allowAll / denyAll as the provider sends
+// it: a v2 rule's "TRUE"/"FALSE" string strictly (gcp.EnumBool), a legacy
+// boolean as a boolean. ok is false when it sends no value.
+func flag(s gcp.OrgPolicySpec, v gcp.Value) (on, ok bool) {
+	if s.Legacy {
+		return v.Bool()
+	}
+	return gcp.EnumBool(v)
+}
+
+// says reports whether a rule flag sends anything: the provider sends an
+// empty or blank string as no value, the same as an absent one (inputs of
+// an imported policy carry unset flags as "").
+func says(v gcp.Value) bool {
+	s, isString := v.String()
+	return !v.IsAbsent() && !(isString && strings.TrimSpace(s) == "")
+}
+
+// allowsAll reads allowAll leniently: any spelling of true relaxes.
+func allowsAll(s gcp.OrgPolicySpec, v gcp.Value) bool {
+	on, ok := flag(s, v)
+	return ok && on || isTrue(v)
+}
+
+// deniesAll reads denyAll strictly: only what the provider sends as true
+// protects.
+func deniesAll(s gcp.OrgPolicySpec, v gcp.Value) bool {
+	on, ok := flag(s, v)
+	return ok && on
+}
+
 func (e *orgPolicyEval) spec(s gcp.OrgPolicySpec) {
 	if s.IsUnknown() {
 		e.undecided = append(e.undecided, s.Path())
@@ -204,37 +256,53 @@ func (e *orgPolicyEval) spec(s gcp.OrgPolicySpec) {
 		if rule.IsConditional() {
 			where = " for the resources its condition matches"
 		}
-		if !e.unknown(rule.Enforce) && isFalse(rule.Enforce) {
-			e.relax(s, rule.Enforce.Path(), "disables "+name+where, "enforce it (enforce: TRUE) or remove the rule")
-		}
-		for _, v := range []gcp.Value{rule.AllowAll, rule.DenyAll, rule.AllowedValues, rule.DeniedValues} {
-			if !v.IsAbsent() {
-				listRules = true
+		if !e.unknown(rule.Enforce) && says(rule.Enforce) {
+			switch on, ok := flag(s, rule.Enforce); {
+			case ok && !on, !ok && isFalse(rule.Enforce):
+				e.relax(s, rule.Enforce.Path(), "disables "+name+where, "enforce it (enforce: TRUE) or remove the rule")
+			case !ok && !s.Legacy:
+				e.relax(s, rule.Enforce.Path(), "is "+rule.Enforce.Display()+", which the provider sends as no value "+
+					"(only TRUE or FALSE, in any case), so this rule does not enforce "+name+where, "set enforce: TRUE")
 			}
 		}
-		if !e.unknown(rule.AllowAll) && isTrue(rule.AllowAll) {
+		if says(rule.AllowAll) || says(rule.DenyAll) || !rule.AllowedValues.IsAbsent() || !rule.DeniedValues.IsAbsent() {
+			listRules = true
+		}
+		if !e.unknown(rule.AllowAll) && allowsAll(s, rule.AllowAll) {
 			widened = true
 			e.relax(s, rule.AllowAll.Path(), "allows every value of "+name+where, "remove allowAll")
 		}
 		switch {
 		case rule.DenyAll.IsUnknown():
 			denyAllUnknown = append(denyAllUnknown, rule.DenyAll)
-		case isTrue(rule.DenyAll) && rule.Condition.IsUnknown():
+		case deniesAll(s, rule.DenyAll) && rule.Condition.IsUnknown():
 			denyAllUnknown = append(denyAllUnknown, rule.Condition)
-		case isTrue(rule.DenyAll) && !rule.IsConditional():
+		case deniesAll(s, rule.DenyAll) && !rule.IsConditional():
 			denyAll = true
 		}
 		switch {
+		case rule.AllowedValues.IsUnknown() && e.denyList:
+			e.undecided = append(e.undecided, rule.AllowedValues.Path())
 		case rule.AllowedValues.IsUnknown():
 			e.belowOrgUnknown(rule.AllowedValues)
 		case len(rule.AllowedValues.Items()) > 0:
 			widened = true
-			how := "replaces the organization's allowed values for " + name + " with its own"
-			if inherits {
-				how = "adds allowed values to the organization's list for " + name
+			if e.denyList {
+				e.relax(s, rule.AllowedValues.Path(), "lists allowed values for "+name+", a constraint enforced by "+
+					"denying values, so the values listed stay allowed"+where,
+					"deny them instead and remove the allowed values")
 			}
-			e.belowOrg(s, rule.AllowedValues.Path(), how+" below the organization"+where+
-				", letting through values the organization does not allow", "remove the allowed values")
+			// Elsewhere an allowlist is the guardrail at the organization and,
+			// below it, lets through what the organization does not allow.
+			// While the constraint is unknown both readings count.
+			if !e.denyList || e.name == "" {
+				how := "replaces the organization's allowed values for " + name + " with its own"
+				if inherits {
+					how = "adds allowed values to the organization's list for " + name
+				}
+				e.belowOrg(s, rule.AllowedValues.Path(), how+" below the organization"+where+
+					", letting through values the organization does not allow", "remove the allowed values")
+			}
 		}
 		switch {
 		case rule.Parameters.IsUnknown():

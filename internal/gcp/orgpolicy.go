@@ -192,9 +192,48 @@ func (v OrgPolicyView) ConstraintName() (string, bool) {
 func CanonicalConstraintName(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if i := strings.LastIndex(s, "/policies/"); i >= 0 {
-		s = s[i+len("/policies/"):]
+		s = strings.TrimSpace(s[i+len("/policies/"):])
 	}
 	return strings.TrimSpace(strings.TrimPrefix(s, "constraints/"))
+}
+
+// denyListConstraints are the list constraints enforced by denying values:
+// every value names something the constraint exists to refuse, so an
+// allowed value is an exception at any level, even in an organization's
+// own policy (Google's Cloud Storage posture check counts only denied
+// values, or denyAll, as restricting HMAC). Keys are canonical names.
+var denyListConstraints = map[string]bool{
+	// the authentication types Cloud Storage refuses: user and service
+	// account HMAC-signed requests, or the groups in:ALL_HMAC_SIGNED_REQUESTS
+	// and in:ALL_SIGNED_REQUESTS
+	"storage.restrictauthtypes": true,
+}
+
+// IsDenyListConstraint reports whether a list constraint is enforced by
+// denying values (storage.restrictAuthTypes), so allowing a value relaxes it
+// wherever the policy is set. The name may be spelled any way
+// CanonicalConstraintName accepts.
+func IsDenyListConstraint(name string) bool {
+	return denyListConstraints[CanonicalConstraintName(name)]
+}
+
+// EnumBool reads an Org Policy v2 rule flag (`enforce`, `allowAll`,
+// `denyAll`, the strings "TRUE" and "FALSE") as the provider does: either
+// word in any case, nothing else. Any other string (" TRUE", "1", "yes")
+// reaches the API as no value, so ok is false for it. A real boolean reads
+// as itself.
+func EnumBool(v Value) (b, ok bool) {
+	s, isString := v.String()
+	if !isString {
+		return v.Bool()
+	}
+	switch {
+	case strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
 }
 
 // IsConditional reports whether a rule applies only where its condition

@@ -17,10 +17,50 @@ func TestCanonicalConstraintName(t *testing.T) {
 		" projects/etl-prod-1234/policies/iam.disableServiceAccountKeyCreation ",
 		"organizations/123/policies/constraints/IAM.disableServiceAccountKeyCreation",
 		"Constraints/iam.DISABLEServiceAccountKeyCreation",
+		"projects/p/policies/ constraints/iam.disableServiceAccountKeyCreation ",
 	} {
 		assert.Equal(t, "iam.disableserviceaccountkeycreation", gcp.CanonicalConstraintName(s), s)
 	}
 	assert.Equal(t, "", gcp.CanonicalConstraintName("constraints/"))
+}
+
+func TestIsDenyListConstraint(t *testing.T) {
+	for _, s := range []string{"storage.restrictAuthTypes", "constraints/Storage.RestrictAuthTypes",
+		"folders/1/policies/storage.restrictAuthTypes"} {
+		assert.True(t, gcp.IsDenyListConstraint(s), s)
+	}
+	// allowlist constraints: an allowlist at the organization is the guardrail
+	for _, s := range []string{"iam.allowedPolicyMemberDomains", "compute.vmExternalIpAccess", "gcp.restrictTLSVersion", ""} {
+		assert.False(t, gcp.IsDenyListConstraint(s), s)
+	}
+}
+
+func TestEnumBool(t *testing.T) {
+	for _, tc := range []struct {
+		in     property.Value
+		on, ok bool
+	}{
+		{str("TRUE"), true, true},
+		{str("tRuE"), true, true},
+		{str("FALSE"), false, true},
+		{str("false"), false, true},
+		{property.New(true), true, true},
+		{property.New(false), false, true},
+		// the provider sends these as no value
+		{str(" TRUE"), false, false},
+		{str("1"), false, false},
+		{str("t"), false, false},
+		{str("yes"), false, false},
+		{str(""), false, false},
+		{property.New(1.0), false, false},
+	} {
+		v := resource(gcp.OrgPolicy, map[string]property.Value{"enforce": tc.in}).Get("enforce")
+		on, ok := gcp.EnumBool(v)
+		assert.Equal(t, tc.ok, ok, "%v", tc.in)
+		assert.Equal(t, tc.on, on, "%v", tc.in)
+	}
+	on, ok := gcp.EnumBool(resource(gcp.OrgPolicy, nil).Get("enforce"))
+	assert.False(t, on || ok, "absent")
 }
 
 func TestReadOrgPolicyV2(t *testing.T) {
