@@ -29,7 +29,9 @@ const checkUsage = `usage: dataflow-guardrails check [flags] <stack-export.json 
 
 Checks a 'pulumi stack export' document (resource policies on inputs, stack
 policies on outputs). Exit 0: no mandatory violation; 1: at least one;
-2: bad input or usage.
+2: bad input or usage. A secret exported encrypted (without --show-secrets)
+that a mandatory policy needs fails the check too, unless
+--allow-encrypted-secrets is given.
 
 flags:
 `
@@ -39,6 +41,8 @@ func (a *App) check(args []string) int {
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: text, json or sarif (SARIF 2.1.0, for code scanning)")
 	configPath := fs.String("policy-pack-config", "", "policy pack config file (the engine's v1 or v2 format)")
+	allowEncrypted := fs.Bool("allow-encrypted-secrets", false,
+		"report a policy that a secret encrypted in the export keeps from deciding as an advisory unknown (as at preview) instead of failing at the policy's level")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprint(a.Stdout, checkUsage+fs.FlagUsages())
@@ -65,7 +69,7 @@ func (a *App) check(args []string) int {
 		return a.usageError("check: %v", err)
 	}
 
-	res, err := a.checkExport(context.Background(), fs.Arg(0))
+	res, err := a.checkExport(context.Background(), fs.Arg(0), *allowEncrypted)
 	if err != nil {
 		return a.usageError("check: %v", err)
 	}
@@ -91,7 +95,14 @@ func (a *App) check(args []string) int {
 		return exitUsage
 	}
 	if rep.Failed() {
-		fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d mandatory policy violations\n", rep.Summary.Mandatory)
+		undecided := undecided(findings)
+		if violations := rep.Summary.Mandatory - undecided; violations > 0 {
+			fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d mandatory policy violations\n", violations)
+		}
+		if undecided > 0 {
+			fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d mandatory policy checks cannot run on values encrypted in this export: "+
+				"export with `pulumi stack export --show-secrets`, or pass --allow-encrypted-secrets to report them as advisory\n", undecided)
+		}
 		return exitViolation
 	}
 	return exitOK
@@ -131,20 +142,21 @@ func capForText(rep *report.Report) *report.Report {
 	return &capped
 }
 
-// sameTextGroup reports whether the text report shows b under a's header.
-func sameTextGroup(a, b policy.Finding) bool {
-	return a.URN == b.URN && a.Policy == b.Policy && textLabel(a) == textLabel(b)
+// undecided counts the mandatory unknowns that are not excepted: policies
+// an encrypted value keeps from deciding.
+func undecided(findings []policy.Finding) int {
+	n := 0
+	for _, f := range findings {
+		if f.Kind == policy.Unknown && !f.Excepted && report.Blocks(f) {
+			n++
+		}
+	}
+	return n
 }
 
-// textLabel is the label of a finding's header in the text report.
-func textLabel(f policy.Finding) string {
-	switch {
-	case f.Excepted:
-		return "excepted"
-	case f.Kind == policy.Unknown:
-		return "unknown"
-	}
-	return string(f.Level)
+// sameTextGroup reports whether the text report shows b under a's header.
+func sameTextGroup(a, b policy.Finding) bool {
+	return a.URN == b.URN && a.Policy == b.Policy && report.Label(a) == report.Label(b)
 }
 
 // sarifOptions describes the pack to the SARIF writer. Artifact paths are
@@ -197,9 +209,12 @@ type checked struct {
 // checkExport reads an export and evaluates it as it goes: each resource's
 // inputs are evaluated as soon as they are read and then dropped, so only
 // the outputs stay for the stack policies. Nothing is reported from an
-// export that turns out unreadable.
-func (a *App) checkExport(ctx context.Context, path string) (*checked, error) {
+// export that turns out unreadable. Unlike Evaluate, a policy that a value
+// encrypted in the export keeps from deciding is reported at its own level,
+// or with allowEncrypted as advisory (see policy.Options.Encrypted).
+func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool) (*checked, error) {
 	ev := newEvaluation(ctx, a.Pack, nil)
+	ev.encrypted, ev.allowEncrypted = true, allowEncrypted
 	var dep *stackfile.Deployment
 	var err error
 	if path == "-" {
@@ -260,7 +275,9 @@ func Configure(pack *policy.Pack, file *packconfig.File, warn func(string)) erro
 
 // Evaluate (restricted to the policies in only, when not nil) runs every
 // resource policy on the inputs and every stack policy on the outputs of a
-// deployment, as the engine does during an update.
+// deployment, as the engine does during an update. Values the export holds
+// encrypted are unknown, so they yield the preview advisory, as in the
+// engine: fixtures state what the engine does.
 func Evaluate(ctx context.Context, pack *policy.Pack, dep *stackfile.Deployment, only map[string]bool) []policy.Finding {
 	ev := newEvaluation(ctx, pack, only)
 	for i, r := range dep.Inputs {
@@ -281,6 +298,10 @@ type evaluation struct {
 	spans []span // which resource each run of found belongs to
 	last  int    // index of the last resource evaluated
 	moved bool   // a resource came before one evaluated earlier
+
+	// encrypted: report unknowns from values the export holds encrypted at
+	// their policy's level (check), or with allowEncrypted as advisory.
+	encrypted, allowEncrypted bool
 }
 
 // span is the findings of one resource: found[end of the previous span:end].
@@ -290,8 +311,14 @@ func newEvaluation(ctx context.Context, pack *policy.Pack, only map[string]bool)
 	return &evaluation{ctx: ctx, pack: pack, only: only, last: -1}
 }
 
-func (e *evaluation) options(project, stack string) policy.Options {
-	return policy.Options{Stack: policy.StackInfo{Project: project, Stack: stack}, Mode: policy.CheckMode, Only: e.only}
+// options are the evaluation options of one call; encrypted, when not nil,
+// gives the paths of a resource's encrypted values as the call reads them.
+func (e *evaluation) options(project, stack string, encrypted func(urn string) []string) policy.Options {
+	opts := policy.Options{Stack: policy.StackInfo{Project: project, Stack: stack}, Mode: policy.CheckMode, Only: e.only}
+	if e.encrypted && encrypted != nil {
+		opts.Encrypted, opts.EncryptedAdvisory = encrypted, e.allowEncrypted
+	}
+	return opts
 }
 
 // resource runs the resource policies on one resource's inputs.
@@ -299,7 +326,16 @@ func (e *evaluation) resource(in stackfile.Inputs) {
 	if in.Resource.External {
 		return // the engine never analyzes a resource the stack only reads
 	}
-	fs, _ := e.pack.Analyze(e.ctx, in.Resource, e.options(in.Project, in.Stack))
+	var encrypted func(string) []string
+	if len(in.Encrypted) > 0 {
+		encrypted = func(urn string) []string {
+			if urn == in.Resource.URN {
+				return in.Encrypted
+			}
+			return nil
+		}
+	}
+	fs, _ := e.pack.Analyze(e.ctx, in.Resource, e.options(in.Project, in.Stack, encrypted))
 	if len(fs) == 0 {
 		return
 	}
@@ -315,7 +351,11 @@ func (e *evaluation) resource(in stackfile.Inputs) {
 func (e *evaluation) finish(dep *stackfile.Deployment) []policy.Finding {
 	findings := e.inExportOrder()
 	st := gcp.NewStack(dep.Project, dep.Stack, dep.Outputs)
-	return append(findings, e.pack.AnalyzeStack(e.ctx, st, e.options(dep.Project, dep.Stack))...)
+	var encrypted func(string) []string
+	if len(dep.EncryptedOutputs) > 0 {
+		encrypted = func(urn string) []string { return dep.EncryptedOutputs[urn] }
+	}
+	return append(findings, e.pack.AnalyzeStack(e.ctx, st, e.options(dep.Project, dep.Stack, encrypted))...)
 }
 
 func (e *evaluation) inExportOrder() []policy.Finding {

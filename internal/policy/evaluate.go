@@ -40,6 +40,20 @@ type Options struct {
 	// the analyzer passes the engine's Cancel this way rather than merging
 	// two contexts on every call.
 	Cancel <-chan struct{}
+
+	// Encrypted, read in CheckMode only, returns the property paths (as
+	// gcp.Value.Path spells them) of the values of the resource with this
+	// URN that the input holds encrypted: a stack export made without
+	// --show-secrets. They read as unknown, but unlike a value unknown at
+	// preview, which the update checks again once known, nothing will ever
+	// decide a policy they hide. So an unknown overlapping one keeps its
+	// kind but takes the policy's own level (mandatory fails the check), and
+	// its message asks for an export with --show-secrets. The engine decrypts
+	// secrets itself and never sets this.
+	Encrypted func(urn string) []string
+	// EncryptedAdvisory reports those unknowns as advisory whatever the
+	// policy's level, as at preview (`check --allow-encrypted-secrets`).
+	EncryptedAdvisory bool
 }
 
 // cancelled reports whether ctx or o.Cancel has ended the call.
@@ -133,6 +147,9 @@ func newEvaluation(p *Pack, s *settings, opts Options, urn, typ string) *evaluat
 	e.pack, e.s, e.opts, e.urn, e.typ = p, s, opts, urn, typ
 	e.order = e.orderBuf[:0]
 	e.call = Call{Stack: opts.Stack, Env: opts.Env, urn: urn, typ: typ, found: e.call.found[:0]}
+	if opts.Mode == CheckMode && opts.Encrypted != nil {
+		e.call.encrypted = &encrypted{paths: opts.Encrypted, advisory: opts.EncryptedAdvisory}
+	}
 	return e
 }
 
@@ -460,7 +477,7 @@ func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
 			continue
 		}
 		if r.kind == Unknown {
-			out = append(out, p.finding(pol, Advisory, Unknown, r.urn, r.typ, r.path, p.unknownMessage(pol, r.path)))
+			out = append(out, p.unknownFinding(pol, level, call.encrypted, r))
 			continue
 		}
 		out = append(out, p.finding(pol, level, Violation, r.urn, r.typ, r.path, r.message))
@@ -471,6 +488,55 @@ func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
 // smallReports is how many reports collect compares pairwise rather than
 // through maps.
 const smallReports = 16
+
+// encrypted is Options.Encrypted and Options.EncryptedAdvisory for the
+// reports of one evaluation.
+type encrypted struct {
+	paths    func(urn string) []string
+	advisory bool
+}
+
+// covers reports whether the value at path on the resource with this URN is,
+// holds or lies inside a value the input holds encrypted. An empty path
+// names no value in particular, so it is never put down to encryption.
+func (enc *encrypted) covers(urn, path string) bool {
+	if enc == nil || path == "" {
+		return false
+	}
+	for _, sealed := range enc.paths(urn) {
+		if pathsOverlap(path, sealed) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathsOverlap reports whether two property paths, spelt by gcp.JoinPath and
+// gcp.IndexPath, are equal or one lies inside the other.
+func pathsOverlap(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if !strings.HasPrefix(b, a) {
+		return false
+	}
+	return len(a) == len(b) || b[len(a)] == '.' || b[len(a)] == '['
+}
+
+// unknownFinding turns an unknown report into the preview advisory, or, for
+// a value the input holds encrypted, into an unknown at the policy's level
+// (see Options.Encrypted).
+func (p *Pack) unknownFinding(pol *Policy, level Level, enc *encrypted, r report) Finding {
+	if !enc.covers(r.urn, r.path) {
+		return p.finding(pol, Advisory, Unknown, r.urn, r.typ, r.path, p.unknownMessage(pol, r.path))
+	}
+	if enc.advisory {
+		level = Advisory
+	}
+	return p.finding(pol, level, Unknown, r.urn, r.typ, r.path,
+		fmt.Sprintf("can't run policy '%s' from policy pack '%s@v%s': %s is encrypted in this stack export; "+
+			"export the stack with `pulumi stack export --show-secrets` to check it", pol.Name, p.Name, p.Version, r.path))
+}
 
 func (p *Pack) unknownMessage(pol *Policy, path string) string {
 	if path == "" {

@@ -42,7 +42,8 @@ const (
 	Critical Severity = "critical"
 )
 
-// Kind separates real violations from "could not be decided at preview".
+// Kind separates real violations from values that could not be decided: not
+// known at preview, or (in `check`) encrypted in the stack export.
 type Kind string
 
 const (
@@ -158,9 +159,10 @@ type Call struct {
 	// environment of the machine running check is not the deployment's).
 	Env func(string) (string, bool)
 
-	urn, typ string
-	found    []report
-	views    *gcp.Views
+	urn, typ  string
+	found     []report
+	views     *gcp.Views
+	encrypted *encrypted // nil but in `check` on an export with encrypted secrets
 }
 
 // Views memoizes the model's derived views (grants, labels, worker

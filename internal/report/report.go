@@ -30,7 +30,10 @@ type Stack struct {
 	Stack   string `json:"stack"`
 }
 
-// Summary counts violations by level; excepted findings are not counted.
+// Summary counts findings by level; excepted findings are not counted.
+// Unknown counts the advisory unknowns (values not known at preview); an
+// unknown at mandatory level (a value `check` cannot read because the export
+// holds it encrypted) counts as mandatory, since it fails the check.
 type Summary struct {
 	Resources int `json:"resources"`
 	Mandatory int `json:"mandatory"`
@@ -48,10 +51,10 @@ func New(pack Pack, stack Stack, resources int, findings []policy.Finding) *Repo
 	for _, f := range findings {
 		switch {
 		case f.Excepted:
+		case Blocks(f):
+			r.Summary.Mandatory++
 		case f.Kind == policy.Unknown:
 			r.Summary.Unknown++
-		case f.Level == policy.Mandatory:
-			r.Summary.Mandatory++
 		default:
 			r.Summary.Advisory++
 		}
@@ -59,8 +62,26 @@ func New(pack Pack, stack Stack, resources int, findings []policy.Finding) *Repo
 	return r
 }
 
-// Failed reports whether a non-excepted mandatory violation was found.
+// Failed reports whether a non-excepted mandatory finding was found.
 func (r *Report) Failed() bool { return r.Summary.Mandatory > 0 }
+
+// Blocks reports whether a finding is mandatory: a violation, or an unknown
+// that a later update will not decide. Exceptions are not considered.
+func Blocks(f policy.Finding) bool {
+	return f.Level == policy.Mandatory || f.Level == policy.Remediate
+}
+
+// Label is how the text report heads a finding: excepted, unknown (an
+// advisory unknown) or its level.
+func Label(f policy.Finding) string {
+	switch {
+	case f.Excepted:
+		return "excepted"
+	case f.Kind == policy.Unknown && !Blocks(f):
+		return "unknown"
+	}
+	return string(f.Level)
+}
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
@@ -84,13 +105,7 @@ func (r *Report) WriteText(w io.Writer, fix Remedies) error {
 		}
 	}
 	for _, f := range r.Findings {
-		label := string(f.Level)
-		switch {
-		case f.Excepted:
-			label = "excepted"
-		case f.Kind == policy.Unknown:
-			label = "unknown"
-		}
+		label := Label(f)
 		if f.URN != lastURN {
 			flushFix()
 			if lastURN != "" {

@@ -68,3 +68,27 @@ func TestWriteTextGroupsByResource(t *testing.T) {
 	assert.Contains(t, out, "  [unknown] a (low)\n    q: m2\n  [mandatory] b (high)\n", "no fix for an unknown value")
 	assert.True(t, strings.HasSuffix(out, "p@v1.0.0: 2 resources checked in etl/dev: 1 mandatory, 1 advisory, 1 unknown, 1 excepted\n"), out)
 }
+
+// TestMandatoryUnknownFails: an unknown at mandatory level (a value `check`
+// cannot read because the export holds it encrypted) counts, reads and
+// fails as mandatory; an advisory unknown stays a note.
+func TestMandatoryUnknownFails(t *testing.T) {
+	sealed := policy.Finding{Policy: "a", Kind: policy.Unknown, Level: policy.Mandatory, Severity: policy.High, URN: "urn:1", Path: "role", Message: "encrypted"}
+	preview := policy.Finding{Policy: "b", Kind: policy.Unknown, Level: policy.Advisory, Severity: policy.High, URN: "urn:1", Path: "member", Message: "preview"}
+	rep := report.New(report.Pack{Name: "p", Version: "1.0.0"}, report.Stack{Project: "etl", Stack: "dev"}, 1, []policy.Finding{sealed, preview})
+	assert.Equal(t, report.Summary{Resources: 1, Mandatory: 1, Unknown: 1}, rep.Summary)
+	assert.True(t, rep.Failed())
+	assert.Equal(t, "mandatory", report.Label(sealed))
+	assert.Equal(t, "unknown", report.Label(preview))
+	assert.Equal(t, "error", report.SARIFLevel(sealed))
+	assert.Equal(t, "note", report.SARIFLevel(preview))
+
+	var buf bytes.Buffer
+	require.NoError(t, rep.WriteText(&buf, func(string) string { return "a fix" }))
+	assert.Contains(t, buf.String(), "  [mandatory] a (high)\n    role: encrypted\n  [unknown] b (high)\n", "no fix for an unknown value")
+	assert.NotContains(t, buf.String(), "a fix")
+
+	sealed.Excepted = true
+	rep = report.New(report.Pack{}, report.Stack{}, 1, []policy.Finding{sealed})
+	assert.False(t, rep.Failed(), "an exception covers it like a violation")
+}

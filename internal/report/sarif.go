@@ -42,14 +42,15 @@ func SecuritySeverity(s policy.Severity) string {
 	return "3.0"
 }
 
-// SARIFLevel maps a finding to a result level: a mandatory violation is an
-// error, an advisory one a warning, an undecidable (unknown) value a note.
+// SARIFLevel maps a finding to a result level: a mandatory finding is an
+// error (an unknown is mandatory only when no later update will decide it),
+// an advisory violation a warning, an advisory unknown a note.
 func SARIFLevel(f policy.Finding) string {
 	switch {
+	case Blocks(f):
+		return "error"
 	case f.Kind == policy.Unknown:
 		return "note"
-	case f.Level == policy.Mandatory || f.Level == policy.Remediate:
-		return "error"
 	}
 	return "warning"
 }

@@ -74,6 +74,15 @@ type Deployment struct {
 	// unknown secret values; callers should advise exporting with
 	// `pulumi stack export --show-secrets`.
 	CiphertextSecrets int
+
+	// EncryptedInputs and EncryptedOutputs list, by URN, the property paths
+	// (as gcp.Value.Path spells them) of the values that a resource's inputs
+	// or outputs, or the inputs of its provider, hold encrypted, sorted; a
+	// resource without any has no entry. The provider's paths are included
+	// because policies read provider inputs (project, region, defaultLabels)
+	// as if they were the resource's own. Stream leaves EncryptedInputs nil
+	// and hands each resource's paths over with its inputs instead.
+	EncryptedInputs, EncryptedOutputs map[string][]string
 }
 
 // Inputs is one resource's inputs as Stream hands them over.
@@ -85,6 +94,8 @@ type Inputs struct {
 	Resource *gcp.Resource
 	// Project and Stack are the deployment's, already final.
 	Project, Stack string
+	// Encrypted is the resource's entry of Deployment.EncryptedInputs.
+	Encrypted []string
 }
 
 // ReadFile reads an export from a file, or from standard input when path is
@@ -95,7 +106,7 @@ func ReadFile(path string) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Inputs = c.inputs
+	d.Inputs, d.EncryptedInputs = c.inputs, c.encrypted
 	return d, nil
 }
 
@@ -106,18 +117,27 @@ func Read(r io.Reader) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Inputs = c.inputs
+	d.Inputs, d.EncryptedInputs = c.inputs, c.encrypted
 	return d, nil
 }
 
 // collector puts streamed inputs back in export order.
-type collector struct{ inputs []*gcp.Resource }
+type collector struct {
+	inputs    []*gcp.Resource
+	encrypted map[string][]string
+}
 
 func (c *collector) add(in Inputs) {
 	for len(c.inputs) <= in.Index {
 		c.inputs = append(c.inputs, nil)
 	}
 	c.inputs[in.Index] = in.Resource
+	if len(in.Encrypted) > 0 {
+		if c.encrypted == nil {
+			c.encrypted = map[string][]string{}
+		}
+		c.encrypted[in.Resource.URN] = mergePaths(c.encrypted[in.Resource.URN], in.Encrypted)
+	}
 }
 
 // StreamFile is Stream on a file, or on standard input when path is "-".
@@ -190,6 +210,7 @@ func read(r io.Reader, each func(Inputs)) (*Deployment, error) {
 		d:         &Deployment{Wants: map[string][]string{}, SourcePositions: map[string]string{}},
 		index:     map[string]int{},
 		providers: map[int]*gcp.Provider{},
+		encrypted: map[*gcp.Provider][]string{},
 		conv:      newConverter(),
 	}
 	if err := p.parse(); err != nil {
@@ -228,13 +249,14 @@ type parser struct {
 	d    *Deployment
 	each func(Inputs)
 
-	index     map[string]int        // URN -> position in d.Outputs
-	providers map[int]*gcp.Provider // position in d.Outputs -> provider, for provider resources
-	pending   []pendingInputs       // inputs read since the last flush, in export order
-	waiting   []pendingInputs       // inputs whose provider may be further down, in export order
-	named     bool                  // Project/Stack set
-	rootNamed bool                  // ... from the root stack resource
-	done      bool                  // the whole document is read
+	index     map[string]int             // URN -> position in d.Outputs
+	providers map[int]*gcp.Provider      // position in d.Outputs -> provider, for provider resources
+	encrypted map[*gcp.Provider][]string // provider -> paths of its encrypted inputs, when it has any
+	pending   []pendingInputs            // inputs read since the last flush, in export order
+	waiting   []pendingInputs            // inputs whose provider may be further down, in export order
+	named     bool                       // Project/Stack set
+	rootNamed bool                       // ... from the root stack resource
+	done      bool                       // the whole document is read
 
 	version                                    *float64
 	sawDeployment, sawResources, sawCheckpoint bool
@@ -445,12 +467,12 @@ func (p *parser) add(i int, rr *rawResource) error {
 		p.named, p.rootNamed = true, isRoot
 	}
 
-	inputs, err := p.conv.props(rr.Inputs, "inputs")
+	inputs, encryptedInputs, err := p.conv.props(rr.Inputs, "inputs")
 	if err != nil {
 		return fmt.Errorf("%s: %w", label(), err)
 	}
 	rr.Inputs = nil // let the generic tree go before building the next one
-	outputs, err := p.conv.props(rr.Outputs, "outputs")
+	outputs, encryptedOutputs, err := p.conv.props(rr.Outputs, "outputs")
 	if err != nil {
 		return fmt.Errorf("%s: %w", label(), err)
 	}
@@ -489,10 +511,15 @@ func (p *parser) add(i int, rr *rawResource) error {
 		PropertyDependencies: propDeps,
 	})
 	if strings.HasPrefix(typ, providerTypePrefix) {
-		p.providers[pos] = &gcp.Provider{URN: rr.URN, Type: typ, Name: name, Props: inputs}
+		prov := &gcp.Provider{URN: rr.URN, Type: typ, Name: name, Props: inputs}
+		p.providers[pos] = prov
+		if len(encryptedInputs) > 0 {
+			p.encrypted[prov] = encryptedInputs
+		}
 	}
 	in := &gcp.Resource{URN: rr.URN, Type: typ, Name: name, Props: inputs, External: rr.External}
-	p.pending = append(p.pending, pendingInputs{index: pos, res: in, ref: rr.Provider})
+	p.pending = append(p.pending, pendingInputs{index: pos, res: in, ref: rr.Provider,
+		encryptedInputs: encryptedInputs, encryptedOutputs: encryptedOutputs})
 	if p.rootNamed {
 		p.flush()
 	}
@@ -513,6 +540,8 @@ type pendingInputs struct {
 	index int
 	res   *gcp.Resource
 	ref   string
+
+	encryptedInputs, encryptedOutputs []string // the resource's own
 }
 
 // flush hands over the pending inputs whose provider is known for good, in
@@ -526,8 +555,17 @@ func (p *parser) flush() {
 		}
 		pi.res.Provider = prov
 		p.d.Outputs[pi.index].Provider = prov
+		byProvider := p.encrypted[prov]
+		if out := mergePaths(pi.encryptedOutputs, byProvider); len(out) > 0 {
+			if p.d.EncryptedOutputs == nil {
+				p.d.EncryptedOutputs = map[string][]string{}
+			}
+			urn := pi.res.URN
+			p.d.EncryptedOutputs[urn] = mergePaths(p.d.EncryptedOutputs[urn], out)
+		}
 		if p.each != nil {
-			p.each(Inputs{Index: pi.index, Resource: pi.res, Project: p.d.Project, Stack: p.d.Stack})
+			p.each(Inputs{Index: pi.index, Resource: pi.res, Project: p.d.Project, Stack: p.d.Stack,
+				Encrypted: mergePaths(pi.encryptedInputs, byProvider)})
 		}
 	}
 	clear(p.pending)
@@ -556,6 +594,21 @@ func (p *parser) provider(ref string) (prov *gcp.Provider, final bool) {
 		}
 	}
 	return p.providers[idx], true
+}
+
+// mergePaths returns the sorted union of two sorted path lists, reusing
+// either when the other is empty: every resource of a provider whose
+// credentials are encrypted shares that provider's list.
+func mergePaths(a, b []string) []string {
+	switch {
+	case len(a) == 0:
+		return b
+	case len(b) == 0:
+		return a
+	}
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func parseWant(v any) ([]string, error) {
@@ -591,6 +644,11 @@ func parseWant(v any) ([]string, error) {
 // boxed once as property values.
 type converter struct {
 	ciphertexts int
+	// encrypted holds, for the property map being converted, the path of
+	// each ciphertext-only secret as segments, innermost first: like a
+	// valueError's, the path is built while the recursion unwinds, so values
+	// without one cost a length comparison per member.
+	encrypted [][]any
 
 	depth  int
 	depths []*scratch
@@ -665,22 +723,37 @@ func (c *converter) str(s string) property.Value {
 }
 
 // props converts a resource's inputs or outputs; missing or null is empty.
-func (c *converter) props(v any, root string) (property.Map, error) {
+// encrypted lists, sorted, the paths of the values exported encrypted.
+func (c *converter) props(v any, root string) (_ property.Map, encrypted []string, _ error) {
 	switch v := v.(type) {
 	case nil:
-		return property.Map{}, nil
+		return property.Map{}, nil, nil
 	case map[string]any:
+		c.encrypted = c.encrypted[:0]
 		pv, _, err := c.object(v)
 		if err != nil {
 			var ve *valueError
 			if errors.As(err, &ve) {
-				return property.Map{}, errors.New(ve.at(root))
+				return property.Map{}, nil, errors.New(ve.at(root))
 			}
-			return property.Map{}, err
+			return property.Map{}, nil, err
 		}
-		return pv.AsMap(), nil
+		for _, segs := range c.encrypted {
+			encrypted = append(encrypted, c.intern(renderPath("", segs)))
+		}
+		clear(c.encrypted)
+		slices.Sort(encrypted)
+		return pv.AsMap(), encrypted, nil
 	default:
-		return property.Map{}, fmt.Errorf("%s is %s, not an object", root, kind(v))
+		return property.Map{}, nil, fmt.Errorf("%s is %s, not an object", root, kind(v))
+	}
+}
+
+// encryptedWithin adds seg to the paths of the ciphertexts found since the
+// first n.
+func (c *converter) encryptedWithin(n int, seg any) {
+	for i := n; i < len(c.encrypted); i++ {
+		c.encrypted[i] = append(c.encrypted[i], seg)
 	}
 }
 
@@ -752,10 +825,14 @@ func (c *converter) array(a []any) (property.Value, uint32, error) {
 	share := len(a) <= maxSharedEntries
 	var err error
 	for i, e := range a {
+		n := len(c.encrypted)
 		pv, id, verr := c.value(e)
 		if verr != nil {
 			err = within(verr, i)
 			break
+		}
+		if len(c.encrypted) > n {
+			c.encryptedWithin(n, i)
 		}
 		out = append(out, pv)
 		if share {
@@ -796,10 +873,14 @@ func (c *converter) object(m map[string]any) (property.Value, uint32, error) {
 	var err error
 	for _, k := range keys {
 		e := m[k]
+		n := len(c.encrypted)
 		pv, id, verr := c.value(e)
 		if verr != nil {
 			err = within(verr, k)
 			break
+		}
+		if len(c.encrypted) > n {
+			c.encryptedWithin(n, k)
 		}
 		k = c.intern(k)
 		out[k] = pv
@@ -906,6 +987,7 @@ func (c *converter) secret(m map[string]any) (property.Value, error) {
 	}
 	if _, ok := m["ciphertext"]; ok {
 		c.ciphertexts++
+		c.encrypted = append(c.encrypted, nil)
 		return property.New(property.Computed).WithSecret(true), nil
 	}
 	return property.Value{}, &valueError{msg: "secret has neither plaintext nor ciphertext"}
@@ -923,11 +1005,21 @@ func (e *valueError) Error() string { return e.at("") }
 // at renders the error with its path below root, spelled as gcp.JoinPath
 // and gcp.IndexPath spell paths, in time linear in the path length.
 func (e *valueError) at(root string) string {
+	path := renderPath(root, e.segs)
+	if path == "" {
+		return e.msg
+	}
+	return path + ": " + e.msg
+}
+
+// renderPath spells root followed by segs, string keys and int indexes
+// innermost first, as gcp.JoinPath and gcp.IndexPath spell paths.
+func renderPath(root string, segs []any) string {
 	var b strings.Builder
 	b.WriteString(root)
-	for i := len(e.segs) - 1; i >= 0; i-- {
+	for i := len(segs) - 1; i >= 0; i-- {
 		var seg string
-		switch s := e.segs[i].(type) {
+		switch s := segs[i].(type) {
 		case string:
 			seg = gcp.JoinPath("", s)
 		case int:
@@ -938,10 +1030,7 @@ func (e *valueError) at(root string) string {
 		}
 		b.WriteString(seg)
 	}
-	if b.Len() == 0 {
-		return e.msg
-	}
-	return b.String() + ": " + e.msg
+	return b.String()
 }
 
 func within(err error, seg any) error {

@@ -185,6 +185,36 @@ var readCases = []readCase{
 			assert.Equal(t, secretOf(property.New("shown")), prop(r, "both"), "plaintext wins")
 			assert.Equal(t, hidden, prop(d.Outputs[0], "password"))
 			assert.Equal(t, 4, d.CiphertextSecrets)
+			assert.Equal(t, map[string][]string{jobURN: {"inPlaintext", "nested.list[0]", "password"}}, d.EncryptedInputs,
+				"paths as gcp.Value.Path spells them, sorted")
+			assert.Equal(t, map[string][]string{jobURN: {"password"}}, d.EncryptedOutputs)
+			for _, path := range d.EncryptedInputs[jobURN] {
+				assert.Equal(t, path, valueAt(r, path).Path())
+				assert.True(t, valueAt(r, path).IsUnknown(), path)
+			}
+		},
+	},
+	{
+		name: "encrypted paths with a provider",
+		input: export(
+			res(provURN, gcp.ProviderType, `"id": "`+provID+`"`,
+				`"inputs": {"project": "p", "credentials": `+secretCipher()+`}`, `"outputs": {"project": "p"}`),
+			res(jobURN, "gcp:dataflow/job:Job", `"provider": "`+provRef+`"`,
+				`"inputs": {"labels": {"cost.center": `+secretCipher()+`}, "zone": "`+unknown+`"}`,
+				`"outputs": {"labels": {"cost.center": `+secretCipher()+`}}`),
+			res(bucketURN, "gcp:storage/bucket:Bucket", `"provider": "`+provRef+`"`, `"inputs": {"name": "b"}`),
+			res(stackURN, gcp.StackType)),
+		check: func(t *testing.T, d *Deployment) {
+			assert.Equal(t, map[string][]string{
+				provURN:   {"credentials"},
+				jobURN:    {"credentials", `labels["cost.center"]`},
+				bucketURN: {"credentials"},
+			}, d.EncryptedInputs, "a resource reads its provider's inputs too; a computed value is not encrypted")
+			assert.Equal(t, map[string][]string{
+				jobURN:    {"credentials", `labels["cost.center"]`},
+				bucketURN: {"credentials"},
+			}, d.EncryptedOutputs, "the provider's outputs hold nothing encrypted")
+			assert.Equal(t, `labels["cost.center"]`, d.Inputs[1].Get("labels").Get("cost.center").Path())
 		},
 	},
 	{
@@ -758,8 +788,37 @@ func TestStream(t *testing.T) {
 			assert.Equal(t, want.Outputs, d.Outputs)
 			assert.Equal(t, want.Total, d.Total)
 			assert.Equal(t, want.CiphertextSecrets, d.CiphertextSecrets)
+			assert.Equal(t, want.EncryptedOutputs, d.EncryptedOutputs)
+			assert.Nil(t, d.EncryptedInputs)
+			encrypted := map[string][]string{}
+			for _, in := range got {
+				if len(in.Encrypted) > 0 {
+					encrypted[in.Resource.URN] = in.Encrypted
+				}
+			}
+			assert.Equal(t, len(want.EncryptedInputs), len(encrypted))
+			for urn, paths := range want.EncryptedInputs {
+				assert.Equal(t, paths, encrypted[urn])
+			}
 		})
 	}
+}
+
+// valueAt follows a path of plain keys and indexes, as the tests spell them.
+func valueAt(r *gcp.Resource, path string) gcp.Value {
+	v := r.Root()
+	for _, part := range strings.Split(path, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		v = v.Get(key)
+		for rest != "" {
+			var idx string
+			idx, rest, _ = strings.Cut(rest, "]")
+			i, _ := strconv.Atoi(idx)
+			v = v.Index(i)
+			rest = strings.TrimPrefix(rest, "[")
+		}
+	}
+	return v
 }
 
 // TestStreamOrder: inputs come in export order as they are read, except that
