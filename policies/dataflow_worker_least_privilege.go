@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -12,23 +13,37 @@ type workerLeastPrivilegeConfig struct {
 	AllowedRoles []string `json:"allowedRoles"`
 }
 
+// defaultWorkerRoles are the data-plane roles a Dataflow worker may hold by
+// default: the default of allowedRoles here, and with the Data Pipelines
+// invoker role of deployer-least-privilege's actAsTargetRoles.
+var defaultWorkerRoles = []string{"roles/dataflow.worker", "roles/storage.objectViewer", "roles/storage.objectCreator",
+	"roles/storage.objectUser", "roles/pubsub.subscriber", "roles/pubsub.publisher", "roles/pubsub.viewer",
+	"roles/bigquery.dataEditor", "roles/bigquery.dataViewer", "roles/bigquery.jobUser",
+	"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/secretmanager.secretAccessor",
+	"roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"}
+
 // DataflowWorkerLeastPrivilege limits the roles granted anywhere in the stack
 // to the service accounts Dataflow workers run as.
 func DataflowWorkerLeastPrivilege() *policy.Policy {
 	return policy.Stack(policy.Meta{
 		Name:  "dataflow-worker-least-privilege",
-		Title: "Dataflow worker service accounts hold only data-plane roles",
+		Title: "Dataflow worker service accounts hold only data-plane roles, on a project or a resource",
 		Description: "Dataflow workers run user code with their service account's permissions on every VM of the " +
 			"job, so anything granted to the worker account is reachable from the pipeline and its dependencies. " +
 			"The worker needs roles/dataflow.worker and read or write access to its own sources and sinks, never " +
-			"administrative, IAM or primitive roles. Every grant in the stack counts: IAM members, bindings and " +
-			"policies at every scope (conditions do not exempt a grant) and BigQuery dataset accesses. Grants on " +
-			"the worker account to other principals are not grants to the worker and are left alone.",
+			"administrative, IAM or primitive roles. Scope counts too: a role granted on an organization or folder " +
+			"is inherited by every project below it " +
+			"(https://cloud.google.com/iam/docs/resource-hierarchy-access-control), so " +
+			"roles/secretmanager.secretAccessor on the organization reads every secret of the company; any role " +
+			"granted to a worker above project scope is a violation, allowed or not. Every grant in the stack " +
+			"counts: IAM members, bindings and policies at every scope (conditions do not exempt a grant) and " +
+			"BigQuery dataset accesses. Grants on the worker account to other principals are not grants to the " +
+			"worker and are left alone.",
 		Remediation: "Grant the worker service account only roles/dataflow.worker plus the data-plane roles its " +
 			"pipeline uses (storage object, Pub/Sub, BigQuery data, KMS encrypter/decrypter, secret accessor, " +
-			"logging and monitoring writers, Artifact Registry reader), preferably on the specific bucket, " +
-			"subscription, dataset or key rather than the project. Add a role to allowedRoles only when the " +
-			"pipeline really needs it.",
+			"logging and monitoring writers, Artifact Registry reader), on the project or, better, on the specific " +
+			"bucket, subscription, dataset, key or secret, never on a folder or the organization. Add a role to " +
+			"allowedRoles only when the pipeline really needs it.",
 		URL:      "https://cloud.google.com/dataflow/docs/concepts/security-and-permissions#worker-service-account",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
@@ -36,19 +51,15 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 		Types:    append(append([]string{}, gcp.DataflowTypes...), gcp.GrantTypes()...),
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
-				"default":["roles/dataflow.worker","roles/storage.objectViewer","roles/storage.objectCreator",
-					"roles/storage.objectUser","roles/pubsub.subscriber","roles/pubsub.publisher","roles/pubsub.viewer",
-					"roles/bigquery.dataEditor","roles/bigquery.dataViewer","roles/bigquery.jobUser",
-					"roles/cloudkms.cryptoKeyEncrypterDecrypter","roles/secretmanager.secretAccessor",
-					"roles/logging.logWriter","roles/monitoring.metricWriter","roles/artifactregistry.reader"],
-				"description":"Roles a Dataflow worker service account may be granted; a list given here replaces the default."}}}`,
+				"default":` + jsonList(defaultWorkerRoles) + `,
+				"description":"Roles a Dataflow worker service account may be granted on a project or a resource (never above); a list given here replaces the default."}}}`,
 	}, func(c *policy.Call, s *gcp.Stack, cfg *workerLeastPrivilegeConfig) {
 		// An unknown worker email (an account created in the same preview)
 		// stands for the Accounts it depends on, whose email usually follows
 		// from accountId and project; only an email that depends on no
 		// Account (a stack reference, say) leaves every service account
 		// grant with a role outside allowedRoles undecided. Grants with an
-		// allowed role never are.
+		// allowed role on a project or resource never are.
 		workers := gcp.WorkerIdentities(s)
 		checkIdentityGrants(c, s, identityGrantRule{
 			set:     workers,
@@ -62,8 +73,22 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 						"buckets, topics and datasets it uses, or add the role to allowedRoles",
 					identityRoleDisplay(g), g.Scope, identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources))
 			},
+			aboveProject: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
+				c.ViolationOn(r, g.Role.Path(),
+					"grants %s at %s scope to %s, the Dataflow worker service account of %s, so the pipeline's code holds it "+
+						"in every project of the %s%s; grant the worker its roles on its own project or, better, on the "+
+						"buckets, topics, datasets and secrets it uses",
+					identityRoleText(g), g.Scope, identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources),
+					g.Scope, conditionNote(g))
+			},
 		})
 	})
+}
+
+// jsonList renders a list of strings as a JSON array for a config schema.
+func jsonList(items []string) string {
+	b, _ := json.Marshal(items) // a list of strings always marshals
+	return string(b)
 }
 
 // identityGrantRule is how checkIdentityGrants judges grants to a set of
@@ -77,13 +102,47 @@ type identityGrantRule struct {
 	unreadable string
 	// violation reports a known grant of a role outside allowed.
 	violation func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity)
+	// aboveProject reports a grant on an organization or folder, whatever
+	// its role: inherited by every project below, it is never least
+	// privilege for one pipeline.
+	aboveProject func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity)
+	// judge looks further at a grant of an allowed role on a project or
+	// resource (nil: such a grant is fine); it is asked only when the member
+	// may be in the set. judged reports what it found wrong.
+	judge  func(r *gcp.Resource, g gcp.Grant) grantVerdict
+	judged func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity, v grantVerdict)
+}
+
+// grantVerdict is what identityGrantRule.judge found.
+type grantVerdict struct {
+	state verdictState
+	// on and path are where an undecided verdict is reported: the value
+	// that is not known yet (on nil: the grant's own resource).
+	on   *gcp.Resource
+	path string
+	// reason completes a violation message.
+	reason string
+}
+
+type verdictState uint8
+
+const (
+	verdictFine verdictState = iota
+	verdictViolates
+	verdictUndecided
+)
+
+// aboveProjectScope reports whether a grant is on an organization or folder.
+func aboveProjectScope(g gcp.Grant) bool {
+	return g.Scope == gcp.ScopeOrganization || g.Scope == gcp.ScopeFolder
 }
 
 // checkIdentityGrants checks every grant of the stack to a member of the set
-// against the allowed roles, reporting on the granting resource. A grant
-// gives at most one unknown: on its role when the member is in the set but
-// the role is not known, on its member when the role is outside the allowed
-// roles (or unknown) and the member may be in the set.
+// against the allowed roles and scopes, reporting on the granting resource.
+// A grant gives at most one unknown: on its member when the member may be
+// in the set and the grant would be wrong for it, on its role when the
+// member is in the set and the role, not known yet, decides, or where the
+// judge says.
 func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 	if rule.set.Empty() {
 		return
@@ -110,24 +169,51 @@ func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 				continue
 			}
 			role, roleKnown := g.RoleName()
-			switch {
-			case roleKnown && allowed[role]:
-				continue
-			case !roleKnown && !g.Role.HasUnknown():
+			if !roleKnown && !g.Role.HasUnknown() {
 				continue // no role at all: nothing is granted
 			}
+			above := aboveProjectScope(g)
+			roleAllowed := roleKnown && allowed[role]
+			if roleAllowed && !above && rule.judge == nil {
+				continue
+			}
 			match, id := rule.set.Match(r, g.Member)
+			if match == gcp.NotMember {
+				continue
+			}
+			var v grantVerdict
+			if roleAllowed && !above {
+				if v = rule.judge(r, g); v.state == verdictFine {
+					continue
+				}
+			}
 			switch {
-			case match == gcp.NotMember:
 			case match == gcp.MaybeMember:
 				unknownOn(r, g.Member.Path())
+			case above:
+				rule.aboveProject(c, r, g, id)
 			case !roleKnown:
 				unknownOn(r, g.Role.Path())
-			default:
+			case !roleAllowed:
 				rule.violation(c, r, g, id)
+			case v.state == verdictUndecided && v.on != nil:
+				unknownOn(v.on, v.path)
+			case v.state == verdictUndecided:
+				unknownOn(r, v.path)
+			default:
+				rule.judged(c, r, g, id, v)
 			}
 		}
 	}
+}
+
+// identityRoleText renders the role of a grant whose role may not be known
+// yet.
+func identityRoleText(g gcp.Grant) string {
+	if g.Role.HasUnknown() {
+		return "a role not known until apply"
+	}
+	return identityRoleDisplay(g)
 }
 
 // identityRoleDisplay renders the role of a grant, with the IAM role a
