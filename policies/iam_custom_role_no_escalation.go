@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -42,7 +41,7 @@ func IAMCustomRoleNoEscalation() *policy.Policy {
 		Types:    gcp.CustomRoleTypes(),
 		ConfigSchema: `{"type":"object","properties":{
 			"deniedPermissions":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
-				"default":` + jsonStrings(gcp.EscalationPermissionNames()) + `,
+				"default":` + jsonList(gcp.EscalationPermissionNames()) + `,
 				"description":"Permissions no custom role may include (replaces the default list). Every *.setIamPolicy permission and every permission containing * are always denied."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *customRoleConfig) {
 		perms := gcp.CustomRolePermissions(r)
@@ -161,10 +160,4 @@ func (r *sourceRefs) permissionsBySource(entries []gcp.EscalationPermission) str
 		parts = append(parts, strings.Join(names[g], ", ")+" "+g)
 	}
 	return strings.Join(parts, "; ")
-}
-
-// jsonStrings renders a list of strings for a config schema default.
-func jsonStrings(list []string) string {
-	out, _ := json.Marshal(list) // a []string always marshals
-	return string(out)
 }
