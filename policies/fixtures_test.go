@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
@@ -72,10 +71,16 @@ func TestFixtures(t *testing.T) {
 			t.Run(p.Name+"/"+name, func(t *testing.T) {
 				pack, err := policies.NewPack("0.0.0-test", "test")
 				require.NoError(t, err)
-				require.NoError(t, cli.Configure(pack, fixtureConfig(t, dir, name), func(w string) { t.Log(w) }))
+				if f := fixtureConfig(t, dir, name); f != nil {
+					warnings, err := pack.Apply(f.Policies)
+					require.NoError(t, err)
+					for _, w := range warnings {
+						t.Log(w)
+					}
+				}
 				dep, err := stackfile.ReadFile(filepath.Join(dir, name))
 				require.NoError(t, err)
-				findings := cli.Evaluate(context.Background(), pack, dep, map[string]bool{p.Name: true})
+				findings := pack.Evaluate(context.Background(), dep, map[string]bool{p.Name: true})
 				checkFixture(t, name, dep, findings)
 				assertNoSecretLeak(t, filepath.Join(dir, name), findings)
 			})

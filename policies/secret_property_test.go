@@ -6,8 +6,8 @@ package policies_test
 // it through both front ends with every policy enabled as the fixture
 // configures them, and look for the plaintexts in everything that comes out:
 //
-//   - `check`: the real command (cli.App) in SARIF, and its evaluation
-//     (cli.Evaluate) through the text and JSON report writers;
+//   - `check`: its configuration and streamed evaluation (Pack.Apply,
+//     Pack.NewDeployment) through the SARIF, text and JSON report writers;
 //   - the analyzer: Analyze, Remediate and AnalyzeStack with the same
 //     resources marshalled as the engine sends them (secret envelopes), its
 //     warnings, and the in-engine report in SARIF and JSON.
@@ -43,15 +43,15 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -416,36 +416,50 @@ func TestNoSecretLeaksAnywhere(t *testing.T) {
 	}
 }
 
-// spCheckCommand runs the real `check` once (SARIF: configuration,
-// exceptions and the SARIF writer), then renders the same evaluation as
-// `check` does in text and JSON, and returns everything printed. The
-// fixtures refer to files relative to the repository root.
+// spCheckCommand does what `check` does (configuration with its warnings,
+// exceptions, the streamed evaluation that honours encrypted values) and
+// renders the findings in SARIF, text and JSON, and returns everything
+// printed. The fixtures refer to files relative to the repository root.
 func spCheckCommand(t *testing.T, pack *policy.Pack, root, export, config string) map[string]string {
 	t.Helper()
 	t.Chdir(root)
 	out := map[string]string{}
-	var stdout, stderr bytes.Buffer
-	app := &cli.App{Pack: pack, Info: analyzer.PackInfo{Provider: "gcp"}, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr}
-	args := []string{"check", "--format", "sarif"}
+	var file *packconfig.File
 	if config != "" {
-		args = append(args, "--policy-pack-config", config)
+		f, err := packconfig.ReadFile(config)
+		require.NoError(t, err)
+		warnings, err := pack.Apply(f.Policies)
+		require.NoError(t, err)
+		out["check stderr"] = strings.Join(warnings, "\n")
+		file = f
 	}
-	code := app.Run(context.Background(), append(args, export))
-	require.NotEqual(t, 2, code, "check failed: %s", stderr.String())
-	out["check sarif"], out["check stderr"] = stdout.String(), stderr.String()
-
-	// The pack is configured as check configured it.
-	dep, err := stackfile.ReadFile(export)
+	d := pack.NewDeployment(context.Background(), policy.DeploymentOptions{Encrypted: true})
+	dep, err := stackfile.StreamFile(export, d.Resource)
 	require.NoError(t, err)
+	findings := d.Finish(dep)
+	opts := report.SARIFOptions{Policies: pack.Policies()}
+	if file != nil {
+		for i, f := range findings {
+			findings[i].Excepted = len(file.Exceptions.Match(f.Policy, f.URN)) > 0
+		}
+		opts.Justification = func(f policy.Finding) string {
+			var why []string
+			for _, x := range file.Exceptions.Matching(f.Policy, f.URN) {
+				why = append(why, x.ID+": "+x.Reason)
+			}
+			return strings.Join(why, "; ")
+		}
+	}
 	rep := report.New(report.Pack{Name: pack.Name, Version: pack.Version}, report.Stack{Project: dep.Project, Stack: dep.Stack},
-		dep.Total, cli.Evaluate(context.Background(), pack, dep, nil))
-	var text, js bytes.Buffer
+		dep.Total, findings)
+	var sarif, text, js bytes.Buffer
+	require.NoError(t, rep.WriteSARIF(&sarif, opts))
 	require.NoError(t, rep.WriteText(&text, func(name string) string {
 		p, _ := pack.Lookup(name)
 		return p.Remediation
 	}))
 	require.NoError(t, rep.WriteJSON(&js))
-	out["check text"], out["check json"] = text.String(), js.String()
+	out["check sarif"], out["check text"], out["check json"] = sarif.String(), text.String(), js.String()
 	// Sanity: every string is secret, yet a bad fixture still fails.
 	require.Contains(t, out["check json"], `"kind": "violation"`, "a bad fixture with secret strings still has violations")
 	return out
@@ -462,7 +476,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		if p == nil {
 			return nil
 		}
-		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertyrpc.Marshal(p.Props)}
+		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertypb.Marshal(p.Props)}
 	}
 	out := map[string]string{}
 	dir := t.TempDir()
@@ -495,7 +509,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		}
 		req := &pulumirpc.AnalyzeStackRequest{}
 		for _, r := range dep.Outputs {
-			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props),
+			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props),
 				Parent: r.Parent, Dependencies: r.Dependencies, Provider: provider(r.Provider)}
 			req.Resources = append(req.Resources, res)
 		}
@@ -517,7 +531,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 // secret envelopes.
 func spMarshal(t *testing.T, r *gcp.Resource) *structpb.Struct {
 	t.Helper()
-	s := propertyrpc.Marshal(r.Props)
+	s := propertypb.Marshal(r.Props)
 	if r.Props.HasSecrets() {
 		require.Contains(t, s.String(), sig.Secret, "secrets travel wrapped")
 	}
@@ -563,7 +577,7 @@ func TestLeakCheckCatchesLeaks(t *testing.T) {
 	require.Contains(t, c.secrets, "mallory@example.com", "the email inside a member inside a JSON secret")
 
 	var messages []string
-	for _, f := range cli.Evaluate(context.Background(), pack, dep, map[string]bool{"test-leaks": true}) {
+	for _, f := range pack.Evaluate(context.Background(), dep, map[string]bool{"test-leaks": true}) {
 		messages = append(messages, f.Message)
 	}
 	require.Len(t, messages, 2)

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/sdkscan"
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
@@ -60,11 +59,12 @@ func recordReads(t *testing.T) map[read]bool {
 		if _, err := os.Stat(cfgPath); err == nil {
 			f, err := packconfig.ReadFile(cfgPath)
 			require.NoError(t, err)
-			require.NoError(t, cli.Configure(pack, f, func(string) {}))
+			_, err = pack.Apply(f.Policies)
+			require.NoError(t, err)
 		}
 		dep, err := stackfile.ReadFile(path)
 		require.NoError(t, err, path)
-		cli.Evaluate(context.Background(), pack, dep, nil)
+		pack.Evaluate(context.Background(), dep, nil)
 	}
 	require.Greater(t, fixtures, 10)
 	return reads

@@ -41,8 +41,16 @@ var oracleURNs = []string{
 	"", urnJob[:len(urnJob)-1], urnJob + " ", strings.ToUpper(urnJob[:3]) + urnJob[3:],
 }
 
+// policyDefault is what a pack's GetAnalyzerInfo says of a policy, with the
+// schema as text (see parsed).
+type policyDefault struct {
+	Name   string
+	Level  policy.Level
+	Schema string
+}
+
 // packPolicies is what a pack's GetAnalyzerInfo says of its policies.
-var packPolicies = []packconfig.PolicyDefault{
+var packPolicies = []policyDefault{
 	{Name: "no-default-sa", Level: policy.Mandatory},
 	{Name: "max-workers", Level: policy.Advisory, Schema: `{"type": "object", "properties": {
 		"limit": {"type": "integer", "minimum": 1, "default": 10},
@@ -85,7 +93,7 @@ type oracleCase struct {
 	file string
 	want outcome
 	// policies replaces packPolicies when set.
-	policies []packconfig.PolicyDefault
+	policies []policyDefault
 	// initial selects the InitialConfig layer: "" is packInitial, noInitial is
 	// none, strayInits adds keys the pack doesn't have.
 	initial string
@@ -237,21 +245,21 @@ var oracleCases = []oracleCase{
 	{name: "required given by the file", file: `{"labels": {"keys": ["a"]}}`, want: ok, initial: noInitial},
 	{name: "all's props are not validated", file: `{"all": {"enforcementLevel": "advisory", "limit": "x"}}`, want: ok},
 	{name: "undeclared props are allowed", file: `{"cmek": {"anything": [1]}, "max-workers": {"other": "x"}}`, want: ok},
-	{name: "invalid default", file: `{}`, want: badConfig, policies: []packconfig.PolicyDefault{
+	{name: "invalid default", file: `{}`, want: badConfig, policies: []policyDefault{
 		{Name: "p", Level: policy.Advisory, Schema: `{"properties": {"n": {"type": "string", "maxLength": 2, "default": "long"}}}`},
 	}},
-	{name: "invalid default fixed by the file", file: `{"p": {"n": "ok"}}`, want: ok, policies: []packconfig.PolicyDefault{
+	{name: "invalid default fixed by the file", file: `{"p": {"n": "ok"}}`, want: ok, policies: []policyDefault{
 		{Name: "p", Level: policy.Advisory, Schema: `{"properties": {"n": {"type": "string", "maxLength": 2, "default": "long"}}}`},
 	}},
-	{name: "defaults of several types", file: `{"p": "mandatory"}`, want: ok, policies: []packconfig.PolicyDefault{
+	{name: "defaults of several types", file: `{"p": "mandatory"}`, want: ok, policies: []policyDefault{
 		{Name: "p", Level: policy.Advisory, Schema: `{"type": "object", "properties": {
 			"s": {"type": "string", "default": "x"}, "n": {"type": "number", "default": 1.5},
 			"b": {"type": "boolean", "default": false}, "z": {"default": null},
 			"o": {"type": "object", "default": {"k": [1]}}, "none": {"type": "string"}}}`},
 		{Name: "q", Schema: `{"type": "object", "properties": {}, "required": []}`},
 	}},
-	{name: "policy without a level", file: `{}`, want: ok, policies: []packconfig.PolicyDefault{{Name: "p"}}},
-	{name: "all sets a policy without a level", file: `{"all": "advisory"}`, want: ok, policies: []packconfig.PolicyDefault{{Name: "p"}}},
+	{name: "policy without a level", file: `{}`, want: ok, policies: []policyDefault{{Name: "p"}}},
+	{name: "all sets a policy without a level", file: `{"all": "advisory"}`, want: ok, policies: []policyDefault{{Name: "p"}}},
 }
 
 func TestOraclePolicyPackConfig(t *testing.T) {
@@ -288,7 +296,7 @@ func TestOraclePolicyPackConfig(t *testing.T) {
 			for _, viaPlugin := range []bool{false, true} {
 				engConfig, engProblems, engErr := analyzer.ReconcilePolicyPackConfig(
 					engineInfos(t, tc.defaults(), viaPlugin), toEngine(tc.initialLayer()), engFile.Config)
-				ourConfig, ourErr := packconfig.Reconcile(tc.defaults(), tc.initialLayer(), ourFile.Policies)
+				ourConfig, ourErr := policy.Reconcile(parsed(t, tc.defaults()), tc.initialLayer(), ourFile.Policies)
 				t.Logf("plugin=%v engine: %v %v", viaPlugin, engErr, engProblems)
 				t.Logf("plugin=%v ours:   %v", viaPlugin, ourErr)
 				engOK := engErr == nil && len(engProblems) == 0
@@ -300,7 +308,7 @@ func TestOraclePolicyPackConfig(t *testing.T) {
 				}
 				assert.Equal(t, badConfig, tc.want, "the engine rejects the config")
 				require.NoError(t, engErr)
-				var verr *packconfig.ValidationError
+				var verr *policy.ValidationError
 				require.True(t, errors.As(ourErr, &verr), "%v", ourErr)
 				assert.Equal(t, fieldsOf(engProblems, true), fieldsOf(verr.Problems, false), "fields with problems")
 			}
@@ -377,11 +385,27 @@ func compareExceptions(t *testing.T, eng analyzer.PolicyExceptions, ours packcon
 	}
 }
 
-func (tc oracleCase) defaults() []packconfig.PolicyDefault {
+func (tc oracleCase) defaults() []policyDefault {
 	if tc.policies != nil {
 		return tc.policies
 	}
 	return packPolicies
+}
+
+// parsed is the pack's view of the policies: each schema parsed once, as
+// when the pack is built.
+func parsed(t *testing.T, defs []policyDefault) []policy.PolicyDefault {
+	t.Helper()
+	out := make([]policy.PolicyDefault, len(defs))
+	for i, d := range defs {
+		out[i] = policy.PolicyDefault{Name: d.Name, Level: d.Level}
+		if d.Schema != "" {
+			s, err := policy.ParseSchema(d.Schema)
+			require.NoError(t, err, d.Name)
+			out[i].Schema = s
+		}
+	}
+	return out
 }
 
 func (tc oracleCase) policyNames() []string {
@@ -413,7 +437,7 @@ func (tc oracleCase) initialLayer() map[string]policy.PolicyConfig {
 // does what the engine's analyzer plugin does with GetAnalyzerInfo when the
 // pack supports config: every policy gets a schema, with an injected
 // enforcementLevel property.
-func engineInfos(t *testing.T, defs []packconfig.PolicyDefault, viaPlugin bool) []plugin.AnalyzerPolicyInfo {
+func engineInfos(t *testing.T, defs []policyDefault, viaPlugin bool) []plugin.AnalyzerPolicyInfo {
 	t.Helper()
 	infos := make([]plugin.AnalyzerPolicyInfo, 0, len(defs))
 	for _, d := range defs {
@@ -562,7 +586,7 @@ var knownDifferences = []struct{ schema, value string }{
 func TestOracleSchemaKeywords(t *testing.T) {
 	t.Parallel()
 	verdicts := func(schema, value string) (engine, ours bool) {
-		defs := []packconfig.PolicyDefault{{Name: "p", Level: policy.Advisory,
+		defs := []policyDefault{{Name: "p", Level: policy.Advisory,
 			Schema: `{"type": "object", "properties": {"v": ` + schema + `}}`}}
 		f, err := packconfig.Parse([]byte(`{"p": {"v": ` + value + `}}`))
 		require.NoError(t, err)
@@ -570,7 +594,7 @@ func TestOracleSchemaKeywords(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(`{"v": `+value+`}`), &props))
 		_, problems, engErr := analyzer.ReconcilePolicyPackConfig(engineInfos(t, defs, true), nil,
 			map[string]plugin.AnalyzerPolicyConfig{"p": {Properties: props}})
-		_, ourErr := packconfig.Reconcile(defs, f.Policies)
+		_, ourErr := policy.Reconcile(parsed(t, defs), f.Policies)
 		t.Logf("%s %s: engine %v %v; ours %v", schema, value, engErr, problems, ourErr)
 		return engErr == nil && len(problems) == 0, ourErr == nil
 	}

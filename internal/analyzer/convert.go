@@ -3,95 +3,24 @@ package analyzer
 // All conversion between the gRPC protocol and the pack's model lives here.
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 )
-
-func unmarshal(s *structpb.Struct) (property.Map, error) {
-	if s == nil {
-		return property.Map{}, nil
-	}
-	if m, ok := decodeStruct(s); ok {
-		return m, nil
-	}
-	return propertyrpc.Unmarshal(s)
-}
-
-// decodeStruct is propertyrpc.Unmarshal for what requests carry: plain
-// values, lists, maps, secrets and unknowns. It skips propertyrpc's path
-// bookkeeping for error messages, which allocates for every property. ok is
-// false for anything else (output values, resource references, assets,
-// archives, byte strings, malformed values): propertyrpc decides those, and
-// words the errors.
-func decodeStruct(s *structpb.Struct) (property.Map, bool) {
-	fields := make(map[string]property.Value, len(s.GetFields()))
-	for k, v := range s.GetFields() {
-		pv, ok := decodeValue(v)
-		if !ok {
-			return property.Map{}, false
-		}
-		fields[k] = pv
-	}
-	return property.NewMap(fields), true
-}
-
-func decodeValue(v *structpb.Value) (property.Value, bool) {
-	switch v := v.GetKind().(type) {
-	case nil, *structpb.Value_NullValue:
-		return property.Value{}, true
-	case *structpb.Value_BoolValue:
-		return property.New(v.BoolValue), true
-	case *structpb.Value_NumberValue:
-		return property.New(v.NumberValue), true
-	case *structpb.Value_StringValue:
-		if sig.IsUnknown(v.StringValue) {
-			return property.New(property.Computed), true
-		}
-		return property.New(v.StringValue), true
-	case *structpb.Value_ListValue:
-		values := make([]property.Value, len(v.ListValue.GetValues()))
-		for i, e := range v.ListValue.GetValues() {
-			pv, ok := decodeValue(e)
-			if !ok {
-				return property.Value{}, false
-			}
-			values[i] = pv
-		}
-		return property.New(values), true
-	case *structpb.Value_StructValue:
-		fields := v.StructValue.GetFields()
-		signature, signed := fields[sig.Key]
-		if !signed {
-			m, ok := decodeStruct(v.StructValue)
-			return property.New(m), ok
-		}
-		value, hasValue := fields["value"]
-		if signature.GetStringValue() != sig.Secret || !hasValue {
-			return property.Value{}, false
-		}
-		pv, ok := decodeValue(value)
-		return pv.WithSecret(true), ok
-	}
-	return property.Value{}, false
-}
 
 func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, error) {
 	if p == nil {
 		return nil, nil
 	}
-	props, err := unmarshal(p.GetProperties())
+	props, err := propertypb.Unmarshal(p.GetProperties())
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", p.GetUrn(), err)
 	}
@@ -99,7 +28,7 @@ func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, erro
 }
 
 func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pulumirpc.AnalyzerProviderResource) (*gcp.Resource, error) {
-	m, err := unmarshal(props)
+	m, err := propertypb.Unmarshal(props)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +44,7 @@ func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pu
 type providerCache map[string]*gcp.Provider
 
 func stackResource(res *pulumirpc.AnalyzerResource, providers providerCache) (*gcp.Resource, error) {
-	m, err := unmarshal(res.GetProperties())
+	m, err := propertypb.Unmarshal(res.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -228,31 +157,26 @@ func analyzerInfo(pack *policy.Pack, info PackInfo) *pulumirpc.AnalyzerInfo {
 // configSchema sends the schema's properties (with their defaults) and
 // required list; the engine wraps them in {type: object}.
 func configSchema(p *policy.Policy) *pulumirpc.PolicyConfigSchema {
-	if p.ConfigSchema == "" {
+	schema := p.Schema()
+	if schema.Empty() {
 		return nil
 	}
-	var s struct {
-		Properties map[string]any `json:"properties"`
-		Required   []string       `json:"required"`
-	}
-	if err := json.Unmarshal([]byte(p.ConfigSchema), &s); err != nil {
-		return nil // Validate rejected such a policy at start-up
-	}
-	props, err := structpb.NewStruct(s.Properties)
+	props, err := structpb.NewStruct(schema.Properties())
 	if err != nil {
-		return nil
+		return nil // a schema JSON parses into what structpb takes
 	}
-	return &pulumirpc.PolicyConfigSchema{Properties: props, Required: s.Required}
+	return &pulumirpc.PolicyConfigSchema{Properties: props, Required: schema.Required()}
 }
 
-// diagnostics converts findings. Levels are already resolved to advisory or
-// mandatory; the engine crashes on anything else, so nothing else leaves here.
+// diagnostics converts findings. Their levels are reported levels
+// (policy.Level.Reported); the engine crashes on anything but advisory or
+// mandatory, so nothing else leaves here.
 func diagnostics(pack *policy.Pack, fs []policy.Finding, stack bool) []*pulumirpc.AnalyzeDiagnostic {
 	out := make([]*pulumirpc.AnalyzeDiagnostic, 0, len(fs))
 	for _, f := range fs {
 		p, _ := pack.Lookup(f.Policy)
 		level := pulumirpc.EnforcementLevel_ADVISORY
-		if f.Level == policy.Mandatory || f.Level == policy.Remediate {
+		if f.Level.Blocks() {
 			level = pulumirpc.EnforcementLevel_MANDATORY
 		}
 		d := &pulumirpc.AnalyzeDiagnostic{
@@ -342,7 +266,7 @@ func remediations(pack *policy.Pack, rems []policy.Remediation) []*pulumirpc.Rem
 		if r.Diagnostic != "" {
 			rem.Diagnostic = r.Diagnostic
 		} else {
-			rem.Properties = propertyrpc.Marshal(r.Props)
+			rem.Properties = propertypb.Marshal(r.Props)
 		}
 		out = append(out, rem)
 	}

@@ -86,3 +86,35 @@ func TestTimeoutFromEnvironment(t *testing.T) {
 	_ = srv
 	assert.Contains(t, log.String(), "ignoring DATAFLOW_GUARDRAILS_TIMEOUT")
 }
+
+// A remediation stuck on a pathological input is bounded by the server's
+// time limit like Analyze: the engine gets a diagnostic instead of waiting in
+// its main loop.
+func TestBlockedRemediationTimesOut(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	defer close(release)
+	stuck := policy.Resource(policy.Meta{
+		Name: "test-blocks-remediation", Title: "Blocks", Description: "A test policy whose remediation blocks.",
+		Remediation: "None.", URL: "https://cloud.google.com/", Severity: policy.High, Level: policy.Remediate,
+		Family: "labels", Types: []string{blockType},
+	}, func(*policy.Call, *gcp.Resource, *struct{}) {})
+	stuck = policy.WithRemediation(stuck, func(c *policy.Call, r *gcp.Resource, _ *struct{}) (property.Map, bool) {
+		entered <- struct{}{}
+		<-release
+		return r.Props, true
+	})
+	srv, _ := newServer(t, stuck)
+	srv.SetTimeout(20 * time.Millisecond)
+	resp, err := srv.Remediate(context.Background(), &pulumirpc.AnalyzeRequest{
+		Type: blockType, Urn: "urn:pulumi:dev::etl::" + blockType + "::events",
+		Properties: props(t, map[string]property.Value{"labels": labels2()}),
+	})
+	require.NoError(t, err)
+	<-entered
+	require.Len(t, resp.GetRemediations(), 1)
+	rem := resp.GetRemediations()[0]
+	assert.Equal(t, "test-blocks-remediation", rem.GetPolicyName())
+	assert.Nil(t, rem.GetProperties())
+	assert.Equal(t, "could not evaluate test-blocks-remediation on urn:pulumi:dev::etl::"+blockType+"::events: evaluation timed out after 20ms",
+		rem.GetDiagnostic())
+}

@@ -144,7 +144,7 @@ func (s *Server) Configure(_ context.Context, req *pulumirpc.ConfigureAnalyzerRe
 		s.warnf("%s", w)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("invalid policy configuration: %w", err)
+		return nil, err // a *policy.ValidationError: "invalid policy config: <policy>: <field>: <problem>; ..."
 	}
 	return &emptypb.Empty{}, nil
 }
@@ -154,7 +154,7 @@ func (s *Server) Analyze(ctx context.Context, req *pulumirpc.AnalyzeRequest) (*p
 	opts := s.options()
 	r, err := resourceFromRequest(req.GetType(), req.GetUrn(), req.GetName(), req.GetProperties(), req.GetProvider())
 	if err != nil {
-		return &pulumirpc.AnalyzeResponse{Diagnostics: s.malformed(req.GetType(), req.GetUrn(), err)}, nil
+		return &pulumirpc.AnalyzeResponse{Diagnostics: s.failClosed(false, req.GetType(), req.GetUrn(), malformed(err))}, nil
 	}
 	findings, na := s.pack.Analyze(ctx, r, opts)
 	s.record(findings, r.URN)
@@ -174,7 +174,7 @@ func (s *Server) AnalyzeStack(ctx context.Context, req *pulumirpc.AnalyzeStackRe
 		r, err := stackResource(res, providers)
 		if err != nil {
 			// Stack policies cannot see this resource: they fail closed on it.
-			diags = append(diags, s.failAll(true, res.GetType(), res.GetUrn(), malformedMessage(res.GetUrn(), err))...)
+			diags = append(diags, s.failClosed(true, res.GetType(), res.GetUrn(), malformed(err))...)
 			continue
 		}
 		resources = append(resources, r)
@@ -219,43 +219,19 @@ func (s *Server) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
 
 // internalError fails closed after a panic outside the evaluator.
 func (s *Server) internalError(typ, urn string) []*pulumirpc.AnalyzeDiagnostic {
-	return s.failAll(typ == "", typ, urn, func(name string) string {
-		return fmt.Sprintf("could not evaluate %s on %s: internal error", name, urn)
-	})
+	return s.failClosed(typ == "", typ, urn, "internal error")
 }
 
-// malformed fails closed for every enabled policy when properties cannot be
-// decoded: a resource we cannot read must not pass.
-func (s *Server) malformed(typ, urn string, err error) []*pulumirpc.AnalyzeDiagnostic {
-	return s.failAll(false, typ, urn, malformedMessage(urn, err))
+// malformed says why properties that cannot be decoded fail closed for
+// every enabled policy: a resource we cannot read must not pass.
+func malformed(err error) string {
+	return fmt.Sprintf("its properties could not be decoded (%v)", err)
 }
 
-func malformedMessage(urn string, err error) func(string) string {
-	return func(name string) string {
-		return fmt.Sprintf("could not evaluate %s on %s: its properties could not be decoded (%v)", name, urn, err)
-	}
-}
-
-// failAll reports a violation for every enabled stack policy (stack) or
-// every enabled resource policy that applies to typ.
-func (s *Server) failAll(stack bool, typ, urn string, message func(policy string) string) []*pulumirpc.AnalyzeDiagnostic {
-	var fs []policy.Finding
-	candidates := s.pack.ResourcePoliciesFor(typ)
-	if stack {
-		candidates = s.pack.StackPolicies()
-	}
-	levels := s.pack.LevelsByName() // one configuration for the whole answer
-	for _, p := range candidates {
-		level := levels[p.Name]
-		if level == policy.Disabled {
-			continue
-		}
-		if level == policy.Remediate {
-			level = policy.Mandatory
-		}
-		fs = append(fs, policy.Finding{Policy: p.Name, Kind: policy.Violation, Level: level, Severity: p.Severity,
-			URN: urn, ResourceType: typ, Message: message(p.Name)})
-	}
+// failClosed reports a violation for every enabled stack policy (stack) or
+// every enabled resource policy that applies to typ (Pack.FailClosed).
+func (s *Server) failClosed(stack bool, typ, urn, why string) []*pulumirpc.AnalyzeDiagnostic {
+	fs := s.pack.FailClosed(stack, urn, typ, why)
 	s.record(fs, urn)
 	return diagnostics(s.pack, fs, stack)
 }

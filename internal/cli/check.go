@@ -1,17 +1,14 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
@@ -209,18 +206,17 @@ type checked struct {
 // checkExport reads an export and evaluates it as it goes: each resource's
 // inputs are evaluated as soon as they are read and then dropped, so only
 // the outputs stay for the stack policies. Nothing is reported from an
-// export that turns out unreadable. Unlike Evaluate, a policy that a value
-// encrypted in the export keeps from deciding is reported at its own level,
-// or with allowEncrypted as advisory (see policy.Options.Encrypted).
+// export that turns out unreadable. Unlike Pack.Evaluate, a policy that a
+// value encrypted in the export keeps from deciding is reported at its own
+// level, or with allowEncrypted as advisory (see policy.Options.Encrypted).
 func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool) (*checked, error) {
-	ev := newEvaluation(ctx, a.Pack, nil)
-	ev.encrypted, ev.allowEncrypted = true, allowEncrypted
+	ev := a.Pack.NewDeployment(ctx, policy.DeploymentOptions{Encrypted: true, EncryptedAdvisory: allowEncrypted})
 	var dep *stackfile.Deployment
 	var err error
 	if path == "-" {
-		dep, err = stackfile.Stream(a.Stdin, ev.resource)
+		dep, err = stackfile.Stream(a.Stdin, ev.Resource)
 	} else {
-		dep, err = stackfile.StreamFile(path, ev.resource)
+		dep, err = stackfile.StreamFile(path, ev.Resource)
 	}
 	if err != nil {
 		return nil, err
@@ -229,150 +225,30 @@ func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool)
 		fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %d secret values are encrypted in this export and treated as unknown; export with `pulumi stack export --show-secrets` to check them\n", dep.CiphertextSecrets)
 	}
 	return &checked{
-		findings:  ev.finish(dep),
+		findings:  ev.Finish(dep),
 		stack:     report.Stack{Project: dep.Project, Stack: dep.Stack},
 		total:     dep.Total,
 		positions: dep.SourcePositions,
 	}, nil
 }
 
-// configure applies a config file to the pack, warning on stderr.
+// configure applies a config file to the pack (reconciled as the engine
+// does, validated against the policies' schemas), warning on stderr. A nil
+// file changes nothing.
 func (a *App) configure(file *packconfig.File) error {
-	return Configure(a.Pack, file, func(w string) { fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %s\n", w) })
-}
-
-// Configure reconciles a config file the way the engine does (defaults,
-// "all", per-policy levels and properties), validates it against the
-// policies' schemas and applies it to the pack. A nil file changes nothing.
-func Configure(pack *policy.Pack, file *packconfig.File, warn func(string)) error {
 	if file == nil {
 		return nil
 	}
-	var defaults []packconfig.PolicyDefault
+	warnings, err := a.Pack.Apply(file.Policies)
 	var known []string
-	for _, p := range pack.Policies() {
-		defaults = append(defaults, packconfig.PolicyDefault{Name: p.Name, Level: p.Level, Schema: p.ConfigSchema})
+	for _, p := range a.Pack.Policies() {
 		known = append(known, p.Name)
 	}
-	cfg, err := packconfig.Reconcile(defaults, file.Policies)
-	if err != nil {
-		return err
-	}
-	if err := packconfig.Validate(defaults, cfg); err != nil {
-		return err
-	}
-	warnings, err := pack.Configure(cfg)
-	for _, w := range warnings {
-		if w != `ignoring configuration for unknown policy "all"` {
-			warn(w)
-		}
-	}
 	for _, name := range file.Exceptions.UnknownPolicies(known) {
-		warn(fmt.Sprintf("exception names unknown policy %q", name))
+		warnings = append(warnings, fmt.Sprintf("exception names unknown policy %q", name))
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %s\n", w)
 	}
 	return err
-}
-
-// Evaluate (restricted to the policies in only, when not nil) runs every
-// resource policy on the inputs and every stack policy on the outputs of a
-// deployment, as the engine does during an update. Values the export holds
-// encrypted are unknown, so they yield the preview advisory, as in the
-// engine: fixtures state what the engine does.
-func Evaluate(ctx context.Context, pack *policy.Pack, dep *stackfile.Deployment, only map[string]bool) []policy.Finding {
-	ev := newEvaluation(ctx, pack, only)
-	for i, r := range dep.Inputs {
-		ev.resource(stackfile.Inputs{Index: i, Resource: r, Project: dep.Project, Stack: dep.Stack})
-	}
-	return ev.finish(dep)
-}
-
-// evaluation collects the findings of one deployment: resource policies
-// resource by resource, as stackfile.Stream hands the inputs over, then
-// stack policies. Findings come out in export order of their resources,
-// stack findings last, whatever order the inputs came in.
-type evaluation struct {
-	ctx   context.Context
-	pack  *policy.Pack
-	only  map[string]bool
-	found []policy.Finding
-	spans []span // which resource each run of found belongs to
-	last  int    // index of the last resource evaluated
-	moved bool   // a resource came before one evaluated earlier
-
-	// encrypted: report unknowns from values the export holds encrypted at
-	// their policy's level (check), or with allowEncrypted as advisory.
-	encrypted, allowEncrypted bool
-}
-
-// span is the findings of one resource: found[end of the previous span:end].
-type span struct{ index, end int }
-
-func newEvaluation(ctx context.Context, pack *policy.Pack, only map[string]bool) *evaluation {
-	return &evaluation{ctx: ctx, pack: pack, only: only, last: -1}
-}
-
-// options are the evaluation options of one call; encrypted, when not nil,
-// gives the paths of a resource's encrypted values as the call reads them.
-func (e *evaluation) options(project, stack string, encrypted func(urn string) []string) policy.Options {
-	opts := policy.Options{Stack: policy.StackInfo{Project: project, Stack: stack}, Mode: policy.CheckMode, Only: e.only}
-	if e.encrypted && encrypted != nil {
-		opts.Encrypted, opts.EncryptedAdvisory = encrypted, e.allowEncrypted
-	}
-	return opts
-}
-
-// resource runs the resource policies on one resource's inputs.
-func (e *evaluation) resource(in stackfile.Inputs) {
-	if in.Resource.External {
-		return // the engine never analyzes a resource the stack only reads
-	}
-	var encrypted func(string) []string
-	if len(in.Encrypted) > 0 {
-		encrypted = func(urn string) []string {
-			if urn == in.Resource.URN {
-				return in.Encrypted
-			}
-			return nil
-		}
-	}
-	fs, _ := e.pack.Analyze(e.ctx, in.Resource, e.options(in.Project, in.Stack, encrypted))
-	if len(fs) == 0 {
-		return
-	}
-	if in.Index < e.last {
-		e.moved = true
-	}
-	e.last = in.Index
-	e.found = append(e.found, fs...)
-	e.spans = append(e.spans, span{index: in.Index, end: len(e.found)})
-}
-
-// finish runs the stack policies on the outputs and returns every finding.
-func (e *evaluation) finish(dep *stackfile.Deployment) []policy.Finding {
-	findings := e.inExportOrder()
-	st := gcp.NewStack(dep.Project, dep.Stack, dep.Outputs)
-	var encrypted func(string) []string
-	if len(dep.EncryptedOutputs) > 0 {
-		encrypted = func(urn string) []string { return dep.EncryptedOutputs[urn] }
-	}
-	return append(findings, e.pack.AnalyzeStack(e.ctx, st, e.options(dep.Project, dep.Stack, encrypted))...)
-}
-
-func (e *evaluation) inExportOrder() []policy.Finding {
-	if !e.moved {
-		return e.found
-	}
-	type run struct{ index, start, end int }
-	runs := make([]run, len(e.spans))
-	start := 0
-	for i, s := range e.spans {
-		runs[i] = run{s.index, start, s.end}
-		start = s.end
-	}
-	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(a.index, b.index) })
-	out := make([]policy.Finding, 0, len(e.found))
-	for _, r := range runs {
-		out = append(out, e.found[r.start:r.end]...)
-	}
-	return out
 }

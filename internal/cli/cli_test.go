@@ -290,7 +290,7 @@ func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
 			dep, err := stackfile.ReadFile(path)
 			require.NoError(t, err)
 			want := report.New(report.Pack{Name: pack.Name, Version: pack.Version}, report.Stack{Project: dep.Project, Stack: dep.Stack},
-				dep.Total, cli.Evaluate(context.Background(), pack, dep, nil))
+				dep.Total, pack.Evaluate(context.Background(), dep, nil))
 			var buf bytes.Buffer
 			require.NoError(t, want.WriteJSON(&buf))
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
@@ -37,8 +36,8 @@ func (a *App) describe(args []string) int {
 		d := policyDescription{Name: p.Name, Title: p.Title, Description: p.Description, Remediation: p.Remediation,
 			URL: p.URL, Severity: string(p.Severity), Level: string(a.Pack.Level(p.Name)), Family: p.Family,
 			Stack: p.IsStack(), Types: p.Types}
-		if p.ConfigSchema != "" {
-			d.ConfigSchema = json.RawMessage(compactJSON(p.ConfigSchema))
+		if schema := p.Schema(); !schema.Empty() {
+			d.ConfigSchema = schema.Compact()
 		}
 		out = append(out, d)
 	}
@@ -60,15 +59,4 @@ func (a *App) describe(args []string) int {
 		return a.usageError("describe: unknown --format %q (want text or json)", *format)
 	}
 	return exitOK
-}
-
-func compactJSON(s string) string {
-	var b strings.Builder
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return "null"
-	}
-	enc := json.NewEncoder(&b)
-	_ = enc.Encode(v)
-	return strings.TrimSpace(b.String())
 }

@@ -107,34 +107,22 @@ func typesDetail(p *policy.Policy) string {
 }
 
 func configSection(p *policy.Policy) string {
-	if p.ConfigSchema == "" {
+	schema := p.Schema()
+	names := schema.Names()
+	if len(names) == 0 {
 		return ""
 	}
-	var s struct {
-		Properties map[string]struct {
-			Type        any    `json:"type"`
-			Default     any    `json:"default"`
-			Description string `json:"description"`
-		} `json:"properties"`
-	}
-	if err := json.Unmarshal([]byte(p.ConfigSchema), &s); err != nil || len(s.Properties) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(s.Properties))
-	for n := range s.Properties {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString("| property | type | default | meaning |\n|---|---|---|---|\n")
 	for _, n := range names {
-		prop := s.Properties[n]
-		def, _ := json.Marshal(prop.Default)
-		fmt.Fprintf(&b, "| `%s` | %v | `%s` | %s |\n", n, prop.Type, def, escapeCell(prop.Description))
+		prop := schema.Property(n)
+		def, _ := json.Marshal(prop["default"])
+		description, _ := prop["description"].(string)
+		fmt.Fprintf(&b, "| `%s` | %v | `%s` | %s |\n", n, prop["type"], def, escapeCell(description))
 	}
 	fmt.Fprintf(&b, "\n```json\n{ \"%s\": { \"enforcementLevel\": \"%s\"", p.Name, p.Level)
 	for _, n := range names {
-		def, _ := json.Marshal(s.Properties[n].Default)
+		def, _ := json.Marshal(schema.Property(n)["default"])
 		fmt.Fprintf(&b, ", \"%s\": %s", n, def)
 	}
 	b.WriteString(" } }\n```\n")

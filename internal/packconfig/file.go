@@ -1,8 +1,9 @@
 // Package packconfig reads the policy pack config file the Pulumi CLI takes
-// with --policy-pack-config, and reconciles policy config the way the engine
-// (github.com/pulumi/pulumi/pkg/v3 v3.274.1, resource/analyzer) does before it
-// sends Configure to a pack. It doesn't import the engine: the e2e module holds
-// an oracle test that feeds the same inputs to both and asserts equal results.
+// with --policy-pack-config, as the engine (github.com/pulumi/pulumi/pkg/v3
+// v3.274.1, resource/analyzer) reads it; policy.Reconcile then reconciles and
+// validates the config as the engine does. It doesn't import the engine: the
+// e2e module holds an oracle test that feeds the same inputs to both and
+// asserts equal results.
 //
 // The file has two shapes:
 //

@@ -2,7 +2,7 @@ package policy_test
 
 // FuzzConfigure feeds arbitrary JSON to both configuration paths:
 //
-//   - the `check` path: packconfig.Parse, then cli.Configure (reconcile as the
+//   - the `check` path: packconfig.Parse, then Pack.Apply (reconcile as the
 //     engine does, validate against the schemas, apply to the pack);
 //   - the engine path: the JSON read as the engine's Configure request
 //     (policy name -> level string or {enforcementLevel, ...properties}),
@@ -26,7 +26,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
@@ -59,7 +58,7 @@ func cfzLevels(pack *policy.Pack) map[string]policy.Level {
 func cfzNamesPolicy(t *testing.T, pack *policy.Pack, err error) {
 	t.Helper()
 	var problems []string
-	var ve *packconfig.ValidationError
+	var ve *policy.ValidationError
 	if errors.As(err, &ve) {
 		problems = ve.Problems
 	} else {
@@ -91,7 +90,7 @@ func cfzUsable(t *testing.T, pack *policy.Pack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range cli.Evaluate(context.Background(), pack, dep, nil) {
+	for _, f := range pack.Evaluate(context.Background(), dep, nil) {
 		if strings.Contains(f.Message, ": internal error") {
 			t.Fatalf("policy %s fails under this configuration: %s", f.Policy, f.Message)
 		}
@@ -157,7 +156,7 @@ func FuzzConfigure(f *testing.F) {
 		file, err := packconfig.Parse(data)
 		if err == nil {
 			before := cfzLevels(pack)
-			err = cli.Configure(pack, file, func(string) {})
+			_, err = pack.Apply(file.Policies)
 			if err != nil {
 				cfzNamesPolicy(t, pack, err)
 				if after := cfzLevels(pack); !equalLevels(before, after) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -84,4 +85,55 @@ func TestNotApplicableListsFollowTheConfiguration(t *testing.T) {
 	assert.Equal(t, "q", na[0].Policy)
 	_, na = pack.Analyze(context.Background(), &gcp.Resource{Type: bucket}, policy.Options{})
 	assert.Empty(t, na)
+}
+
+// fixer is a remediating policy that sets the `fixed` input (a list of the
+// fixers that ran), or blocks until release is closed when block is set.
+func fixer(name string, release <-chan struct{}, block bool) *policy.Policy {
+	p := policy.Resource(meta(name, policy.Remediate), func(*policy.Call, *gcp.Resource, *struct{}) {})
+	return policy.WithRemediation(p, func(c *policy.Call, r *gcp.Resource, _ *struct{}) (property.Map, bool) {
+		if block {
+			<-release
+		}
+		var fixed []property.Value
+		if v := r.Props.Get("fixed"); v.IsArray() {
+			fixed = v.AsArray().AsSlice()
+		}
+		return r.Props.Set("fixed", property.New(append(fixed, property.New(name)))), true
+	})
+}
+
+// Remediate is bounded like Analyze: a remediation that never returns fails
+// closed as a diagnostic, and so does every later one (each works on the
+// inputs the one before it left); the ones that finished still count.
+func TestRemediateHonoursTheTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	pack := newPack(t, fixer("first", release, false), fixer("stuck", release, true), fixer("last", release, false))
+	start := time.Now()
+	rems, _ := pack.Remediate(context.Background(), res(), policy.Options{Timeout: 30 * time.Millisecond})
+	assert.Less(t, time.Since(start), 10*time.Second, "the call does not wait for the blocked remediation")
+	require.Len(t, rems, 3)
+	assert.Equal(t, "first", rems[0].Policy)
+	assert.Empty(t, rems[0].Diagnostic)
+	assert.Equal(t, []property.Value{property.New("first")}, rems[0].Props.Get("fixed").AsArray().AsSlice())
+	for _, rem := range rems[1:] {
+		assert.Equal(t, "could not evaluate "+rem.Policy+" on urn:pulumi:dev::etl::"+bucket+"::b: evaluation timed out after 30ms", rem.Diagnostic)
+		assert.Zero(t, rem.Props.Len(), "a remediation that did not finish changes nothing")
+	}
+	assert.Equal(t, []string{"first", "stuck", "last"}, []string{rems[0].Policy, rems[1].Policy, rems[2].Policy})
+
+	// Without a deadline every remediation runs, each on the inputs the one before it left.
+	unbounded := newPack(t, fixer("a", release, false), fixer("b", release, false))
+	rems, _ = unbounded.Remediate(context.Background(), res(), policy.Options{})
+	require.Len(t, rems, 2)
+	assert.Equal(t, []property.Value{property.New("a"), property.New("b")}, rems[1].Props.Get("fixed").AsArray().AsSlice())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rems, _ = unbounded.Remediate(ctx, res(), policy.Options{})
+	require.Len(t, rems, 2)
+	for _, rem := range rems {
+		assert.Contains(t, rem.Diagnostic, "evaluation was cancelled")
+	}
 }

@@ -120,6 +120,13 @@ type evaluation struct {
 	call  Call      // reused by each policy in turn
 	views gcp.Views // Analyze: the views of r
 
+	// Remediate: each policy's fix applies to current, the inputs as the
+	// policies before it left them; fixes[k] is the k-th policy's change
+	// (none when not set). r stays the resource as the engine sent it.
+	remediating bool
+	current     gcp.Resource
+	fixes       []fix
+
 	// Set when the policies run on their own goroutine (see evaluate).
 	ctx     context.Context
 	results [][]Finding  // per policy in order; final up to done
@@ -166,17 +173,28 @@ func (e *evaluation) release() {
 	evaluations.Put(e)
 }
 
-// evaluate runs the policies in order. When the call can be cancelled or has
-// a deadline, they run on a goroutine the caller stops waiting for: a policy
+// evaluate runs the policies in order (see run) and recycles the
+// evaluation when nothing may still be using it.
+func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Finding {
+	out, reusable := e.run(ctx, timeout)
+	if reusable {
+		e.release()
+	}
+	return out
+}
+
+// run runs the policies in order: the one runner of resource checks, stack
+// checks and remediations. When the call can be cancelled or has a
+// deadline, they run on a goroutine the caller stops waiting for: a policy
 // that blocks fails closed instead of stalling the engine's main loop, and
 // the ones that finished still count. Secrets are scrubbed from every
-// message before it leaves.
-func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Finding {
+// message before it leaves. reusable is false when a policy may still be
+// running.
+func (e *evaluation) run(ctx context.Context, timeout time.Duration) (out []Finding, reusable bool) {
 	if len(e.order) == 0 {
-		return nil
+		return nil, true
 	}
-	var out []Finding
-	reusable := true
+	reusable = true
 	switch {
 	case e.opts.cancelled(ctx):
 		out = e.failClosedFrom(nil, 0, "evaluation was cancelled")
@@ -184,6 +202,7 @@ func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Find
 		for k := range e.order {
 			out = append(out, e.runPolicy(k)...)
 		}
+		e.done.Store(int32(len(e.order)))
 	default:
 		out, reusable = e.evaluateBounded(ctx, timeout)
 	}
@@ -196,10 +215,7 @@ func (e *evaluation) evaluate(ctx context.Context, timeout time.Duration) []Find
 		}
 		out = set.scrub(out)
 	}
-	if reusable {
-		e.release()
-	}
-	return out
+	return out, reusable
 }
 
 // evaluateBounded runs the policies on a goroutine and waits for it, for
@@ -274,9 +290,11 @@ func (e *evaluation) failClosedFrom(results [][]Finding, n int, why string) []Fi
 	return out
 }
 
-// runPolicy runs the k-th policy of the evaluation, recovering a panic into
-// a violation at the policy's own level (fail closed: a crash must never
-// pass a resource).
+// runPolicy runs the k-th policy of the evaluation: its stack check, its
+// remediation (Remediate), the change its remediation would make (`check`,
+// which cannot apply it) or its resource check. A panic fails closed: a
+// violation at the level the policy was running at, since a crash must
+// never pass a resource.
 func (e *evaluation) runPolicy(k int) (out []Finding) {
 	i := e.order[k]
 	pol, level, cfg := e.pack.policies[i], e.s.levels[i], e.s.configs[i]
@@ -290,12 +308,28 @@ func (e *evaluation) runPolicy(k int) (out []Finding) {
 	switch {
 	case e.st != nil:
 		pol.checkStack(call, e.st, cfg)
+	case e.remediating:
+		next, changed := pol.remediate(call, &e.current, cfg)
+		if len(call.found) == 0 && changed {
+			e.fixes[k], e.current.Props = fix{props: next, set: true}, next
+		}
 	case level == Remediate && e.opts.Mode == CheckMode && pol.CanRemediate():
-		return e.pack.describeRemediation(pol, cfg, call, e.r)
+		level = Advisory // the change it would make is advice: check applies nothing
+		next, changed := pol.remediate(call, e.r, cfg)
+		if found := e.pack.collect(pol, level, call); len(found) > 0 || !changed {
+			return found
+		}
+		return e.pack.describeChange(pol, e.r, next)
 	default:
 		pol.check(call, e.r, cfg)
 	}
 	return e.pack.collect(pol, level, call)
+}
+
+// fix is one remediation's change to a resource's inputs.
+type fix struct {
+	props property.Map
+	set   bool
 }
 
 // Remediation is one policy's change to a resource's inputs, or (Props nil)
@@ -307,12 +341,15 @@ type Remediation struct {
 }
 
 // Remediate runs, in registration order, every policy configured at
-// `remediate`, each seeing the inputs the previous one produced.
+// `remediate`, each seeing the inputs the previous one produced. It runs
+// like Analyze (opts.Timeout, cancellation): a remediation that panics,
+// meets an unknown input or does not finish in time yields a Diagnostic
+// instead of a change, and so does every one after it that could not run.
 func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]Remediation, []NotApplicable) {
 	s := p.settings.Load()
-	var out []Remediation
+	e := newEvaluation(p, s, opts, r.URN, r.Type)
+	e.r, e.current, e.remediating = r, *r, true
 	var na []NotApplicable
-	current := *r
 	for i, pol := range p.policies {
 		if pol.IsStack() || s.levels[i] != Remediate || !opts.wants(pol.Name) {
 			continue
@@ -325,39 +362,42 @@ func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: p.reasons[i]})
 			continue
 		}
-		if opts.cancelled(ctx) {
-			break
-		}
-		call := &Call{Stack: opts.Stack, Env: opts.Env, urn: r.URN, typ: r.Type}
-		var next property.Map
-		var changed bool
-		found := p.run(pol, Remediate, call, func() { next, changed = pol.remediate(call, &current, s.configs[i]) })
-		if len(found) > 0 {
-			// An unknown input or an internal error: say so instead of guessing.
-			msg := found[0].Message
-			if found[0].Kind == Unknown {
+		e.order = append(e.order, int32(i))
+	}
+	e.fixes = slices.Grow(e.fixes[:0], len(e.order))[:len(e.order)]
+	found, reusable := e.run(ctx, opts.Timeout)
+	// An unknown input, an internal error or a deadline: say so instead of
+	// guessing. A policy's first finding is its diagnostic.
+	diagnostic := map[string]string{}
+	for _, f := range found {
+		if _, ok := diagnostic[f.Policy]; !ok {
+			msg := f.Message
+			if f.Kind == Unknown {
 				msg = strings.Replace(msg, "can't run policy", "can't run remediation", 1)
 			}
-			out = append(out, Remediation{Policy: pol.Name, Diagnostic: newSecretSet(&current).scrubText(msg)})
-			continue
+			diagnostic[f.Policy] = msg
 		}
-		if changed {
-			out = append(out, Remediation{Policy: pol.Name, Props: next})
-			current.Props = next
+	}
+	var out []Remediation
+	done := int(e.done.Load()) // fixes[k] is final for k < done
+	for k, i := range e.order {
+		name := p.policies[i].Name
+		switch msg, failed := diagnostic[name]; {
+		case failed:
+			out = append(out, Remediation{Policy: name, Diagnostic: msg})
+		case k < done && e.fixes[k].set:
+			out = append(out, Remediation{Policy: name, Props: e.fixes[k].props})
 		}
+	}
+	if reusable {
+		e.release()
 	}
 	return out, na
 }
 
-// describeRemediation turns a remediation `check` cannot apply into advisory
+// describeChange turns a remediation `check` cannot apply into advisory
 // findings, one per input it would add, change or remove.
-func (p *Pack) describeRemediation(pol *Policy, cfg any, call *Call, r *gcp.Resource) []Finding {
-	var next property.Map
-	var changed bool
-	found := p.run(pol, Advisory, call, func() { next, changed = pol.remediate(call, r, cfg) })
-	if len(found) > 0 || !changed {
-		return found
-	}
+func (p *Pack) describeChange(pol *Policy, r *gcp.Resource, next property.Map) []Finding {
 	var out []Finding
 	describeObjectDiff(r.Props.Diff(next), "", func(path, what string) {
 		out = append(out, p.finding(pol, Advisory, Violation, r.URN, r.Type, path, "remediation would "+what))
@@ -404,23 +444,29 @@ func describeAdded(v property.Value, path string, emit func(path, what string)) 
 	emit(path, "set it to "+gcp.NewValue(v, path).Display())
 }
 
-// run executes one policy, recovering a panic into a violation at the
-// policy's own level (fail closed: a crash must never pass a resource).
-func (p *Pack) run(pol *Policy, level Level, call *Call, body func()) (out []Finding) {
-	defer func() {
-		if rec := recover(); rec != nil {
-			out = []Finding{p.failClosed(pol, level, call.urn, call.typ, "internal error")}
+// FailClosed reports a violation of every enabled policy that would have
+// run on a resource the caller could not evaluate (its properties could not
+// be decoded, or the caller itself failed): the stack policies when stack
+// is set, else the resource policies that apply to typ. A resource nobody
+// could read must not pass.
+func (p *Pack) FailClosed(stack bool, urn, typ, why string) []Finding {
+	s := p.settings.Load()
+	candidates := p.byType[typ]
+	if stack {
+		candidates = p.stack
+	}
+	var out []Finding
+	for _, i := range candidates {
+		if s.levels[i] != Disabled {
+			out = append(out, p.failClosed(p.policies[i], s.levels[i], urn, typ, why))
 		}
-	}()
-	body()
-	return p.collect(pol, level, call)
+	}
+	return out
 }
 
+// failClosed is the violation of a policy that could not decide.
 func (p *Pack) failClosed(pol *Policy, level Level, urn, typ, why string) Finding {
-	if level == Remediate {
-		level = Mandatory
-	}
-	return p.finding(pol, level, Violation, urn, typ, "",
+	return p.finding(pol, level.Reported(), Violation, urn, typ, "",
 		fmt.Sprintf("could not evaluate %s on %s: %s", pol.Name, urn, why))
 }
 
@@ -432,9 +478,7 @@ func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
 	if len(found) == 0 {
 		return nil
 	}
-	if level == Remediate {
-		level = Mandatory
-	}
+	level = level.Reported()
 	var violated func(urn string) bool
 	var seen func(k int) bool
 	if len(found) <= smallReports {

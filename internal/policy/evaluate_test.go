@@ -192,12 +192,12 @@ func TestSchemasAreCheckedWhenUsed(t *testing.T) {
 	err := pack.CheckSchemas()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bad-default: max:")
-	assert.Contains(t, err.Error(), "policy broken-schema: config schema:")
+	assert.Contains(t, err.Error(), "broken-schema: config schema:")
 
 	_, err = pack.Configure(map[string]policy.PolicyConfig{"bad-default": {Properties: map[string]any{"max": float64(4)}}})
 	assert.ErrorContains(t, err, "bad-default: max:")
 	_, err = pack.Configure(map[string]policy.PolicyConfig{"broken-schema": {Properties: map[string]any{"max": float64(4)}}})
-	assert.ErrorContains(t, err, "policy broken-schema: config schema:")
+	assert.ErrorContains(t, err, "broken-schema: config schema:")
 	_, err = pack.Configure(map[string]policy.PolicyConfig{"bad-default": {Properties: map[string]any{"max": float64(3)}}})
 	assert.NoError(t, err, "the defaults themselves are not validated at run time")
 }

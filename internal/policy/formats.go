@@ -45,8 +45,8 @@ var engineFormats = map[string]func(string) bool{
 // doesn't: they must not be asserted.
 var validatorOnlyFormats = []string{"duration", "period", "semver"}
 
-// RegisterEngineFormats makes c assert "format" the way the engine does.
-func RegisterEngineFormats(c *jsonschema.Compiler) {
+// registerEngineFormats makes c assert "format" the way the engine does.
+func registerEngineFormats(c *jsonschema.Compiler) {
 	for name, check := range engineFormats {
 		c.RegisterFormat(&jsonschema.Format{Name: name, Validate: func(v any) error {
 			switch v := v.(type) {

@@ -4,9 +4,9 @@
 package policy
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
@@ -31,6 +31,22 @@ func ParseLevel(s string) (Level, error) {
 	}
 	return "", fmt.Errorf("unsupported enforcement level %q (want advisory, mandatory, remediate or disabled)", s)
 }
+
+// Reported is the level a finding of a policy at level l carries. The engine
+// takes only advisory and mandatory diagnostics (it downgrades remediate to
+// mandatory itself, and crashes on anything else), and a policy at remediate
+// whose finding is reported did not get its fix applied: so remediate is
+// reported as mandatory, everywhere findings leave the evaluator.
+func (l Level) Reported() Level {
+	if l == Remediate {
+		return Mandatory
+	}
+	return l
+}
+
+// Blocks reports whether a finding at level l fails the deployment (or
+// `check`), exceptions aside.
+func (l Level) Blocks() bool { return l.Reported() == Mandatory }
 
 // Severity ranks how bad a violation is.
 type Severity string
@@ -75,6 +91,9 @@ type Meta struct {
 type Policy struct {
 	Meta
 
+	schema    *Schema // ConfigSchema, parsed when the policy is built
+	schemaErr error
+
 	newConfig  func() any
 	check      func(c *Call, r *gcp.Resource, cfg any)
 	checkStack func(c *Call, s *gcp.Stack, cfg any)
@@ -87,22 +106,42 @@ func (p *Policy) IsStack() bool { return p.checkStack != nil }
 // CanRemediate reports whether the policy can change a resource's inputs.
 func (p *Policy) CanRemediate() bool { return p.remediate != nil }
 
+// Schema is the policy's config schema, parsed once when the policy was
+// built (empty for a policy without config, or one whose schema does not
+// parse: Validate reports that).
+func (p *Policy) Schema() *Schema { return p.schema }
+
+// Defaults returns a fresh copy of the top-level schema defaults of a policy.
+func (p *Policy) Defaults() map[string]any {
+	if d := p.schema.Defaults(); d != nil {
+		return d
+	}
+	return map[string]any{}
+}
+
+// newPolicy parses the metadata's config schema once for everyone who reads
+// it: the evaluator, the analyzer, the docs and `describe`.
+func newPolicy(m Meta, newConfig func() any) *Policy {
+	p := &Policy{Meta: m, newConfig: newConfig}
+	p.schema, p.schemaErr = ParseSchema(m.ConfigSchema)
+	if p.schemaErr != nil {
+		p.schema = &Schema{}
+	}
+	return p
+}
+
 // Resource builds a resource policy with config type C (use struct{} for none).
 func Resource[C any](m Meta, check func(c *Call, r *gcp.Resource, cfg *C)) *Policy {
-	return &Policy{
-		Meta:      m,
-		newConfig: func() any { return new(C) },
-		check:     func(c *Call, r *gcp.Resource, cfg any) { check(c, r, cfg.(*C)) },
-	}
+	p := newPolicy(m, func() any { return new(C) })
+	p.check = func(c *Call, r *gcp.Resource, cfg any) { check(c, r, cfg.(*C)) }
+	return p
 }
 
 // Stack builds a stack policy with config type C.
 func Stack[C any](m Meta, check func(c *Call, s *gcp.Stack, cfg *C)) *Policy {
-	return &Policy{
-		Meta:       m,
-		newConfig:  func() any { return new(C) },
-		checkStack: func(c *Call, s *gcp.Stack, cfg any) { check(c, s, cfg.(*C)) },
-	}
+	p := newPolicy(m, func() any { return new(C) })
+	p.checkStack = func(c *Call, s *gcp.Stack, cfg any) { check(c, s, cfg.(*C)) }
+	return p
 }
 
 // WithRemediation adds a remediation to a resource policy. The function
@@ -254,18 +293,26 @@ func (p *Policy) Validate() error {
 	if _, err := ParseLevel(string(p.Level)); err != nil {
 		return fmt.Errorf("policy %s: %w", p.Name, err)
 	}
-	if p.ConfigSchema != "" {
-		var s struct {
-			Type       string                     `json:"type"`
-			Properties map[string]json.RawMessage `json:"properties"`
-			Required   []string                   `json:"required"`
-		}
-		if err := json.Unmarshal([]byte(p.ConfigSchema), &s); err != nil {
-			return fmt.Errorf("policy %s: config schema: %w", p.Name, err)
-		}
-		if _, ok := s.Properties["enforcementLevel"]; ok {
-			return fmt.Errorf("policy %s: config schema must not declare enforcementLevel", p.Name)
-		}
+	return p.validateSchema()
+}
+
+// validateSchema refuses a config schema the engine would read otherwise
+// than the policy means it: the engine receives only the top-level
+// "properties" and "required", and adds "enforcementLevel" itself.
+func (p *Policy) validateSchema() error {
+	switch {
+	case p.schemaErr != nil:
+		return fmt.Errorf("policy %s: config schema: %w", p.Name, p.schemaErr)
+	case p.schema.Text() != p.ConfigSchema:
+		return fmt.Errorf("policy %s: ConfigSchema changed after the policy was built", p.Name)
+	case p.schema.Empty():
+		return nil
+	case p.schema.Declares("enforcementLevel"):
+		return fmt.Errorf("policy %s: config schema must not declare enforcementLevel", p.Name)
+	}
+	if ignored := p.schema.ignored; len(ignored) > 0 {
+		return fmt.Errorf("policy %s: config schema: the engine receives only properties and required (type object), not %s",
+			p.Name, strings.Join(ignored, ", "))
 	}
 	return nil
 }

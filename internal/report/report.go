@@ -66,10 +66,9 @@ func New(pack Pack, stack Stack, resources int, findings []policy.Finding) *Repo
 func (r *Report) Failed() bool { return r.Summary.Mandatory > 0 }
 
 // Blocks reports whether a finding is mandatory: a violation, or an unknown
-// that a later update will not decide. Exceptions are not considered.
-func Blocks(f policy.Finding) bool {
-	return f.Level == policy.Mandatory || f.Level == policy.Remediate
-}
+// that a later update will not decide (policy.Level.Blocks). Exceptions are
+// not considered.
+func Blocks(f policy.Finding) bool { return f.Level.Blocks() }
 
 // Label is how the text report heads a finding: excepted, unknown (an
 // advisory unknown) or its level.

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
@@ -84,7 +83,7 @@ func insecureReport(t *testing.T) (*report.Report, *policy.Pack) {
 	require.NoError(t, err)
 	dep, err := stackfile.ReadFile(insecure)
 	require.NoError(t, err)
-	findings := cli.Evaluate(context.Background(), pack, dep, nil)
+	findings := pack.Evaluate(context.Background(), dep, nil)
 	require.NotEmpty(t, findings)
 	return report.New(report.Pack{Name: pack.Name, Version: pack.Version},
 		report.Stack{Project: dep.Project, Stack: dep.Stack}, len(dep.Inputs), findings), pack

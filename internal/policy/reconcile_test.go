@@ -1,4 +1,4 @@
-package packconfig
+package policy_test
 
 import (
 	"errors"
@@ -11,17 +11,32 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
-var testPolicies = []PolicyDefault{
-	{Name: "no-default-sa", Level: policy.Mandatory},
-	{Name: "max-workers", Level: policy.Advisory, Schema: `{"type": "object", "properties": {
+type (
+	cfgs  = map[string]policy.PolicyConfig
+	props = map[string]any
+)
+
+// schema parses a test schema.
+func schema(t testing.TB, text string) *policy.Schema {
+	t.Helper()
+	s, err := policy.ParseSchema(text)
+	require.NoError(t, err)
+	return s
+}
+
+func testPolicies(t testing.TB) []policy.PolicyDefault {
+	return []policy.PolicyDefault{
+		{Name: "no-default-sa", Level: policy.Mandatory},
+		{Name: "max-workers", Level: policy.Advisory, Schema: schema(t, `{"type": "object", "properties": {
 		"limit": {"type": "integer", "minimum": 1, "default": 10},
 		"regions": {"type": "array", "items": {"type": "string"}, "default": ["europe-west1"]},
 		"nested": {"type": "object", "properties": {"x": {"type": "string", "default": "no"}}}
-	}}`},
-	{Name: "labels", Level: policy.Remediate, Schema: `{"type": "object", "properties": {
+	}}`)},
+		{Name: "labels", Level: policy.Remediate, Schema: schema(t, `{"type": "object", "properties": {
 		"keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}
-	}, "required": ["keys"]}`},
-	{Name: "no-config-props", Level: policy.Disabled, Schema: `{"type": "object"}`},
+	}, "required": ["keys"]}`)},
+		{Name: "no-config-props", Level: policy.Disabled, Schema: schema(t, `{"type": "object"}`)},
+	}
 }
 
 // labelsOK satisfies the required "keys" of the labels policy.
@@ -119,7 +134,7 @@ func TestReconcile(t *testing.T) {
 			t.Parallel()
 			want := defaults()
 			tt.want(want)
-			got, err := Reconcile(testPolicies, tt.layers...)
+			got, err := policy.Reconcile(testPolicies(t), tt.layers...)
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
 		})
@@ -130,7 +145,7 @@ func TestReconcileDoesNotModifyInputs(t *testing.T) {
 	t.Parallel()
 
 	layer := cfgs{"max-workers": {Properties: props{"limit": float64(3)}}, "labels": {Properties: props{"keys": []any{"x"}}}}
-	_, err := Reconcile(testPolicies, layer, cfgs{"max-workers": {Properties: props{"limit": float64(4)}}})
+	_, err := policy.Reconcile(testPolicies(t), layer, cfgs{"max-workers": {Properties: props{"limit": float64(4)}}})
 	require.NoError(t, err)
 	assert.Equal(t, props{"limit": float64(3)}, layer["max-workers"].Properties)
 }
@@ -168,9 +183,9 @@ func TestValidationErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Reconcile(testPolicies, tt.layers...)
+			got, err := policy.Reconcile(testPolicies(t), tt.layers...)
 			assert.Nil(t, got)
-			var verr *ValidationError
+			var verr *policy.ValidationError
 			require.True(t, errors.As(err, &verr), "%v", err)
 			assert.Equal(t, tt.want, verr.Problems)
 			for _, p := range tt.want {
@@ -183,9 +198,9 @@ func TestValidationErrors(t *testing.T) {
 func TestInvalidDefaultIsAValidationError(t *testing.T) {
 	t.Parallel()
 
-	_, err := Reconcile([]PolicyDefault{{Name: "p", Level: policy.Advisory,
-		Schema: `{"properties": {"n": {"type": "string", "maxLength": 2, "default": "long"}}}`}})
-	var verr *ValidationError
+	_, err := policy.Reconcile([]policy.PolicyDefault{{Name: "p", Level: policy.Advisory,
+		Schema: schema(t, `{"properties": {"n": {"type": "string", "maxLength": 2, "default": "long"}}}`)}})
+	var verr *policy.ValidationError
 	require.ErrorAs(t, err, &verr)
 	assert.Len(t, verr.Problems, 1)
 	assert.Contains(t, verr.Problems[0], "p: n: ")
@@ -194,10 +209,13 @@ func TestInvalidDefaultIsAValidationError(t *testing.T) {
 func TestInvalidSchema(t *testing.T) {
 	t.Parallel()
 
-	for _, s := range []string{`{`, `{"properties": {"n": true}}`, `{"properties": {"n": {"type": 5}}}`} {
-		_, err := Reconcile([]PolicyDefault{{Name: "p", Level: policy.Advisory, Schema: s}})
-		assert.ErrorContains(t, err, `policy "p": invalid config schema`, s)
+	for _, s := range []string{`{`, `{"properties": {"n": true}}`} {
+		_, err := policy.ParseSchema(s)
+		assert.Error(t, err, s)
 	}
+	_, err := policy.Reconcile([]policy.PolicyDefault{{Name: "p", Level: policy.Advisory,
+		Schema: schema(t, `{"properties": {"n": {"type": 5}}}`)}})
+	assert.ErrorContains(t, err, `p: config schema: `)
 }
 
 func TestFormatsFollowTheEngine(t *testing.T) {
@@ -232,9 +250,9 @@ func TestFormatsFollowTheEngine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.format+"/"+fmt.Sprint(tt.value), func(t *testing.T) {
 			t.Parallel()
-			defs := []PolicyDefault{{Name: "p", Level: policy.Advisory,
-				Schema: `{"properties": {"v": {"format": "` + tt.format + `"}}}`}}
-			_, err := Reconcile(defs, cfgs{"p": {Properties: props{"v": tt.value}}})
+			defs := []policy.PolicyDefault{{Name: "p", Level: policy.Advisory,
+				Schema: schema(t, `{"properties": {"v": {"format": "`+tt.format+`"}}}`)}}
+			_, err := policy.Reconcile(defs, cfgs{"p": {Properties: props{"v": tt.value}}})
 			if tt.valid {
 				assert.NoError(t, err)
 			} else {

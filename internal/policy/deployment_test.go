@@ -1,4 +1,4 @@
-package cli
+package policy_test
 
 import (
 	"context"
@@ -7,23 +7,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
-// TestEvaluationKeepsExportOrder: however the inputs arrive, the findings
+// TestDeploymentKeepsExportOrder: however the inputs arrive, the findings
 // come out as Evaluate gives them, in export order.
-func TestEvaluationKeepsExportOrder(t *testing.T) {
+func TestDeploymentKeepsExportOrder(t *testing.T) {
 	pack, err := policies.NewPack("0.1.0", "test")
 	require.NoError(t, err)
 	dep, err := stackfile.ReadFile("../../testdata/stacks/dataflow-insecure.json")
 	require.NoError(t, err)
-	want := Evaluate(context.Background(), pack, dep, nil)
+	want := pack.Evaluate(context.Background(), dep, nil)
 	require.NotEmpty(t, want)
 
-	ev := newEvaluation(context.Background(), pack, nil)
+	d := pack.NewDeployment(context.Background(), policy.DeploymentOptions{})
 	for i := len(dep.Inputs) - 1; i >= 0; i-- {
-		ev.resource(stackfile.Inputs{Index: i, Resource: dep.Inputs[i], Project: dep.Project, Stack: dep.Stack})
+		d.Resource(stackfile.Inputs{Index: i, Resource: dep.Inputs[i], Project: dep.Project, Stack: dep.Stack})
 	}
-	assert.Equal(t, want, ev.finish(dep))
+	assert.Equal(t, want, d.Finish(dep))
 }
