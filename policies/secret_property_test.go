@@ -12,9 +12,8 @@ package policies_test
 //     resources marshalled as the engine sends them (secret envelopes), its
 //     warnings, and the in-engine report in SARIF and JSON.
 //
-// No secret of four characters or more may appear (one shorter than
-// tokenSecretsBelow only where it stands as a whole token, as the evaluator
-// scrubs it), except where it is covered by a string that is not secret: a policy's own metadata (name,
+// No secret of four characters or more may appear, except where it is
+// covered by a string that is not secret: a policy's own metadata (name,
 // title, description, remediation, URL, family), its configuration (schema
 // defaults and the fixture's settings, such as a role like roles/editor),
 // URNs and their parts, resource types, property keys (paths are made of
@@ -44,6 +43,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -52,7 +52,6 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -327,10 +326,6 @@ func (c *spLeakCheck) leaks(text string) []string {
 				break
 			}
 			start := i + j
-			if len(sec) < tokenSecretsBelow && !standsAlone(text, sec, start) {
-				i = start + 1 // part of another word: not the secret (see printsSecret)
-				continue
-			}
 			if !c.covered(text, sec, start) {
 				lo, hi := max(0, start-80), min(len(text), start+len(sec)+80)
 				out = append(out, fmt.Sprintf("secret %q: ...%s...", sec, text[lo:hi]))
@@ -481,7 +476,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		if p == nil {
 			return nil
 		}
-		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertypb.Marshal(p.Props)}
+		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertyrpc.Marshal(p.Props)}
 	}
 	out := map[string]string{}
 	dir := t.TempDir()
@@ -514,7 +509,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		}
 		req := &pulumirpc.AnalyzeStackRequest{}
 		for _, r := range dep.Outputs {
-			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props),
+			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props),
 				Parent: r.Parent, Dependencies: r.Dependencies, Provider: provider(r.Provider)}
 			req.Resources = append(req.Resources, res)
 		}
@@ -536,7 +531,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 // secret envelopes.
 func spMarshal(t *testing.T, r *gcp.Resource) *structpb.Struct {
 	t.Helper()
-	s := propertypb.Marshal(r.Props)
+	s := propertyrpc.Marshal(r.Props)
 	if r.Props.HasSecrets() {
 		require.Contains(t, s.String(), sig.Secret, "secrets travel wrapped")
 	}

@@ -8,19 +8,89 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 )
+
+func unmarshal(s *structpb.Struct) (property.Map, error) {
+	if s == nil {
+		return property.Map{}, nil
+	}
+	if m, ok := decodeStruct(s); ok {
+		return m, nil
+	}
+	return propertyrpc.Unmarshal(s)
+}
+
+// decodeStruct is propertyrpc.Unmarshal for what requests carry: plain
+// values, lists, maps, secrets and unknowns. It skips propertyrpc's path
+// bookkeeping for error messages, which allocates for every property. ok is
+// false for anything else (output values, resource references, assets,
+// archives, byte strings, malformed values): propertyrpc decides those, and
+// words the errors.
+func decodeStruct(s *structpb.Struct) (property.Map, bool) {
+	fields := make(map[string]property.Value, len(s.GetFields()))
+	for k, v := range s.GetFields() {
+		pv, ok := decodeValue(v)
+		if !ok {
+			return property.Map{}, false
+		}
+		fields[k] = pv
+	}
+	return property.NewMap(fields), true
+}
+
+func decodeValue(v *structpb.Value) (property.Value, bool) {
+	switch v := v.GetKind().(type) {
+	case nil, *structpb.Value_NullValue:
+		return property.Value{}, true
+	case *structpb.Value_BoolValue:
+		return property.New(v.BoolValue), true
+	case *structpb.Value_NumberValue:
+		return property.New(v.NumberValue), true
+	case *structpb.Value_StringValue:
+		if sig.IsUnknown(v.StringValue) {
+			return property.New(property.Computed), true
+		}
+		return property.New(v.StringValue), true
+	case *structpb.Value_ListValue:
+		values := make([]property.Value, len(v.ListValue.GetValues()))
+		for i, e := range v.ListValue.GetValues() {
+			pv, ok := decodeValue(e)
+			if !ok {
+				return property.Value{}, false
+			}
+			values[i] = pv
+		}
+		return property.New(values), true
+	case *structpb.Value_StructValue:
+		fields := v.StructValue.GetFields()
+		signature, signed := fields[sig.Key]
+		if !signed {
+			m, ok := decodeStruct(v.StructValue)
+			return property.New(m), ok
+		}
+		value, hasValue := fields["value"]
+		if signature.GetStringValue() != sig.Secret || !hasValue {
+			return property.Value{}, false
+		}
+		pv, ok := decodeValue(value)
+		return pv.WithSecret(true), ok
+	}
+	return property.Value{}, false
+}
 
 func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, error) {
 	if p == nil {
 		return nil, nil
 	}
-	props, err := propertypb.Unmarshal(p.GetProperties())
+	props, err := unmarshal(p.GetProperties())
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", p.GetUrn(), err)
 	}
@@ -28,7 +98,7 @@ func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, erro
 }
 
 func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pulumirpc.AnalyzerProviderResource) (*gcp.Resource, error) {
-	m, err := propertypb.Unmarshal(props)
+	m, err := unmarshal(props)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +114,7 @@ func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pu
 type providerCache map[string]*gcp.Provider
 
 func stackResource(res *pulumirpc.AnalyzerResource, providers providerCache) (*gcp.Resource, error) {
-	m, err := propertypb.Unmarshal(res.GetProperties())
+	m, err := unmarshal(res.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +336,7 @@ func remediations(pack *policy.Pack, rems []policy.Remediation) []*pulumirpc.Rem
 		if r.Diagnostic != "" {
 			rem.Diagnostic = r.Diagnostic
 		} else {
-			rem.Properties = propertypb.Marshal(r.Props)
+			rem.Properties = propertyrpc.Marshal(r.Props)
 		}
 		out = append(out, rem)
 	}
