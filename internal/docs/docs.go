@@ -43,6 +43,9 @@ func typesSummary(p *policy.Policy) string {
 	if p.IsStack() {
 		kind = "stack: "
 	}
+	if slices.Equal(p.Types, []string{policy.AllTypes}) {
+		return "every type"
+	}
 	if len(p.Types) <= 3 {
 		return kind + "`" + strings.Join(p.Types, "`, `") + "`"
 	}
@@ -77,8 +80,11 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 	for _, p := range pack.Policies() {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s**\n\n", p.Name, p.Title)
 		kind := "resource policy"
-		if p.IsStack() {
+		switch {
+		case p.IsStack():
 			kind = "stack policy (reads the outputs of every resource together)"
+		case p.ReadsStack():
+			kind = "resource policy that also reads the outputs of every resource (with the stack policies)"
 		}
 		fmt.Fprintf(&b, "- Default level: `%s`; severity: %s; family: `%s`; %s.\n", p.Level, p.Severity, p.Family, kind)
 		if p.CanRemediate() {
@@ -100,6 +106,9 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 }
 
 func typesDetail(p *policy.Policy) string {
+	if slices.Equal(p.Types, []string{policy.AllTypes}) {
+		return "every resource type, of every provider"
+	}
 	if len(p.Types) <= 12 {
 		return "`" + strings.Join(p.Types, "`, `") + "`"
 	}

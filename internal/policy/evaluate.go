@@ -83,7 +83,7 @@ func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Fi
 	e.r = r
 	e.views.Reset(r)
 	e.call.views = &e.views
-	for _, i := range p.byType[r.Type] {
+	for _, i := range p.resourcePolicies(r.Type) {
 		if s.levels[i] != Disabled && opts.wants(p.policies[i].Name) {
 			e.order = append(e.order, int32(i))
 		}
@@ -358,7 +358,7 @@ func (p *Pack) Remediate(ctx context.Context, r *gcp.Resource, opts Options) ([]
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: "Policy does not implement remediateResource"})
 			continue
 		}
-		if !slices.Contains(p.byType[r.Type], i) {
+		if !slices.Contains(p.resourcePolicies(r.Type), i) {
 			na = append(na, NotApplicable{Policy: pol.Name, Reason: p.reasons[i]})
 			continue
 		}
@@ -451,7 +451,7 @@ func describeAdded(v property.Value, path string, emit func(path, what string)) 
 // could read must not pass.
 func (p *Pack) FailClosed(stack bool, urn, typ, why string) []Finding {
 	s := p.settings.Load()
-	candidates := p.byType[typ]
+	candidates := p.resourcePolicies(typ)
 	if stack {
 		candidates = p.stack
 	}

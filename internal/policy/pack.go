@@ -19,8 +19,9 @@ type Pack struct {
 
 	policies []*Policy
 	index    map[string]int   // policy name -> position
-	byType   map[string][]int // type token -> resource policies
-	stack    []int            // stack policies
+	byType   map[string][]int // type token -> resource policies (anyType merged in)
+	anyType  []int            // resource policies of every type (AllTypes)
+	stack    []int            // stack policies, and resource policies with a stack check
 	reasons  []string         // why each resource policy skips other types
 
 	defaultsRaw [][]byte // each policy's schema defaults as JSON
@@ -42,9 +43,9 @@ type settings struct {
 // not nil) that do not apply to typ, in registration order. Without only the
 // list is computed once per type and shared.
 func (s *settings) notApplicable(p *Pack, typ string, only map[string]bool) []NotApplicable {
-	applies := p.byType[typ]
+	applies := p.resourcePolicies(typ)
 	key := typ
-	if len(applies) == 0 {
+	if _, named := p.byType[typ]; !named {
 		key = "" // every type no policy names shares one list
 	}
 	if only == nil {
@@ -104,11 +105,16 @@ func NewPack(name, version, description string, policies []*Policy) (*Pack, erro
 		}
 		p.index[pol.Name] = i
 		p.reasons = append(p.reasons, notApplicableReason(pol))
-		if pol.IsStack() {
+		if pol.ReadsStack() {
 			p.stack = append(p.stack, i)
-		} else {
+		}
+		if !pol.IsStack() {
 			for _, t := range pol.Types {
-				p.byType[t] = append(p.byType[t], i)
+				if t == AllTypes {
+					p.anyType = append(p.anyType, i)
+				} else {
+					p.byType[t] = append(p.byType[t], i)
+				}
 			}
 		}
 		raw, err := json.Marshal(pol.Defaults())
@@ -117,10 +123,24 @@ func NewPack(name, version, description string, policies []*Policy) (*Pack, erro
 		}
 		p.defaultsRaw[i] = raw
 	}
+	if len(p.anyType) > 0 {
+		for t, idx := range p.byType {
+			p.byType[t] = slices.Sorted(slices.Values(append(idx, p.anyType...)))
+		}
+	}
 	if _, err := p.Configure(nil); err != nil {
 		return nil, fmt.Errorf("default configuration: %w", err)
 	}
 	return p, nil
+}
+
+// resourcePolicies lists the positions of the resource policies that apply
+// to typ, in registration order.
+func (p *Pack) resourcePolicies(typ string) []int {
+	if idx, ok := p.byType[typ]; ok {
+		return idx
+	}
+	return p.anyType
 }
 
 // CheckSchemas compiles every config schema and validates each policy's

@@ -5,6 +5,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,8 +101,22 @@ type Policy struct {
 	remediate  func(c *Call, r *gcp.Resource, cfg any) (property.Map, bool)
 }
 
-// IsStack reports whether the policy validates a whole stack.
-func (p *Policy) IsStack() bool { return p.checkStack != nil }
+// IsStack reports whether the policy validates a whole stack only.
+func (p *Policy) IsStack() bool { return p.check == nil && p.checkStack != nil }
+
+// ReadsStack reports whether the policy has a stack check: a stack policy,
+// or a resource policy given one with WithStackCheck.
+func (p *Policy) ReadsStack() bool { return p.checkStack != nil }
+
+// AllTypes, as the only entry of Meta.Types, makes a resource policy apply
+// to resources of every type, those of other providers included.
+const AllTypes = "*"
+
+// AppliesTo reports whether the resource check of the policy runs on
+// resources of type typ.
+func (p *Policy) AppliesTo(typ string) bool {
+	return p.check != nil && (slices.Contains(p.Types, typ) || slices.Contains(p.Types, AllTypes))
+}
 
 // CanRemediate reports whether the policy can change a resource's inputs.
 func (p *Policy) CanRemediate() bool { return p.remediate != nil }
@@ -140,6 +155,17 @@ func Resource[C any](m Meta, check func(c *Call, r *gcp.Resource, cfg *C)) *Poli
 // Stack builds a stack policy with config type C.
 func Stack[C any](m Meta, check func(c *Call, s *gcp.Stack, cfg *C)) *Policy {
 	p := newPolicy(m, func() any { return new(C) })
+	p.checkStack = func(c *Call, s *gcp.Stack, cfg any) { check(c, s, cfg.(*C)) }
+	return p
+}
+
+// WithStackCheck adds a stack check to a resource policy: it runs with the
+// stack policies, over the outputs of every resource (what the engine's
+// AnalyzeStack and `check` provide), and reports under the same policy. For
+// a question a resource's inputs answer before it is created and its
+// outputs answer again afterwards (a key a command printed, a stack export).
+// C must be the policy's config type.
+func WithStackCheck[C any](p *Policy, check func(c *Call, s *gcp.Stack, cfg *C)) *Policy {
 	p.checkStack = func(c *Call, s *gcp.Stack, cfg any) { check(c, s, cfg.(*C)) }
 	return p
 }
@@ -280,8 +306,10 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("policy %s: title, description, remediation, url and family are required", p.Name)
 	case len(p.Types) == 0:
 		return fmt.Errorf("policy %s: no resource types", p.Name)
-	case (p.check == nil) == (p.checkStack == nil):
-		return fmt.Errorf("policy %s: needs exactly one of a resource or a stack check", p.Name)
+	case p.check == nil && p.checkStack == nil:
+		return fmt.Errorf("policy %s: needs a resource or a stack check", p.Name)
+	case slices.Contains(p.Types, AllTypes) && (len(p.Types) > 1 || p.check == nil):
+		return fmt.Errorf("policy %s: %q must be a resource policy's only type", p.Name, AllTypes)
 	case p.remediate != nil && p.check == nil:
 		return fmt.Errorf("policy %s: only resource policies can remediate", p.Name)
 	}
