@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
@@ -73,7 +74,7 @@ func LoggingNoDataflowExclusions() *policy.Policy {
 
 // filterReason explains a verdict, quoting the offending clause unless the
 // filter is secret.
-func filterReason(v gcp.LogFilterVerdict, filter gcp.Value) string {
+func filterReason(v logquery.Verdict, filter gcp.Value) string {
 	if v.Clause != "" && !filter.Secret() {
 		return v.Reason + " (" + v.Clause + ")"
 	}
@@ -82,9 +83,9 @@ func filterReason(v gcp.LogFilterVerdict, filter gcp.Value) string {
 
 // classifyFilter reads a filter: an absent filter is empty (it matches
 // everything).
-func classifyFilter(filter gcp.Value) gcp.LogFilterVerdict {
+func classifyFilter(filter gcp.Value) logquery.Verdict {
 	s, _ := filter.String()
-	return gcp.ClassifyLogFilter(s)
+	return logquery.Classify(s)
 }
 
 // checkExclusion judges one exclusion: an exclusion resource, or one entry of
@@ -118,7 +119,7 @@ func checkExclusion(c *policy.Call, e gcp.Value, gate gcp.Value, what string) {
 
 func checkSink(c *policy.Call, r *gcp.Resource) {
 	filter := r.Get("filter")
-	var v gcp.LogFilterVerdict
+	var v logquery.Verdict
 	var gate gcp.Value
 	if filter.IsUnknown() {
 		gate = filter

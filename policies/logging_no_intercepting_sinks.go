@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
@@ -145,7 +146,7 @@ func checkInterceptingSink(c *policy.Call, s *gcp.Stack, r *gcp.Resource, cfg *i
 		filter, sinkRouteReason(route), dest.Display(), why, cfg.MinimumRetentionDays)
 }
 
-func sinkRouteReason(v gcp.LogFilterVerdict) string {
+func sinkRouteReason(v logquery.Verdict) string {
 	if v.Clause != "" {
 		return v.Reason + " (" + v.Clause + ")"
 	}

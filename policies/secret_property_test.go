@@ -243,7 +243,7 @@ var spFormatVerb = regexp.MustCompile(`%(\[\d+\])?[-+# 0]*(\d+|\*)?(\.(\d+|\*))?
 var spSourceText = sync.OnceValue(func() []string {
 	seen := map[string]bool{}
 	for _, dir := range []string{".", "../internal/gcp", "../internal/policy", "../internal/report",
-		"../internal/cli", "../internal/analyzer", "../internal/stackfile", "../internal/packconfig"} {
+		"../internal/cli", "../internal/analyzer", "../internal/stackfile", "../internal/packconfig", "../internal/logquery"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, file := range files {
 			if strings.HasSuffix(file, "_test.go") {

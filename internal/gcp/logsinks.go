@@ -2,9 +2,33 @@ package gcp
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
+)
+
+// Cloud Logging routing type tokens.
+const (
+	LoggingProjectExclusion        = "gcp:logging/projectExclusion:ProjectExclusion"
+	LoggingFolderExclusion         = "gcp:logging/folderExclusion:FolderExclusion"
+	LoggingOrganizationExclusion   = "gcp:logging/organizationExclusion:OrganizationExclusion"
+	LoggingBillingAccountExclusion = "gcp:logging/billingAccountExclusion:BillingAccountExclusion"
+	LoggingProjectSink             = "gcp:logging/projectSink:ProjectSink"
+	LoggingFolderSink              = "gcp:logging/folderSink:FolderSink"
+	LoggingOrganizationSink        = "gcp:logging/organizationSink:OrganizationSink"
+	LoggingBillingAccountSink      = "gcp:logging/billingAccountSink:BillingAccountSink"
+	LoggingFolderSettings          = "gcp:logging/folderSettings:FolderSettings"
+	LoggingOrganizationSettings    = "gcp:logging/organizationSettings:OrganizationSettings"
+)
+
+// Logging exclusions (filter, disabled), sinks (filter, disabled,
+// exclusions[]{name, filter, disabled, description}) and settings
+// (disableDefaultSink).
+var (
+	LoggingExclusionTypes = []string{LoggingProjectExclusion, LoggingFolderExclusion, LoggingOrganizationExclusion, LoggingBillingAccountExclusion}
+	LoggingSinkTypes      = []string{LoggingProjectSink, LoggingFolderSink, LoggingOrganizationSink, LoggingBillingAccountSink}
+	LoggingSettingsTypes  = []string{LoggingFolderSettings, LoggingOrganizationSettings}
 )
 
 // Log bucket config type tokens: each manages a log bucket (its retention
@@ -266,15 +290,15 @@ func (id *identity) check(v Value, want string, norm func(string) string) {
 
 // SinkRoute judges whether the sink r routes Dataflow job or worker logs or
 // Cloud Audit Logs: whether its filter, less its enabled exclusions, can
-// match them (see ClassifySinkFilter). An absent filter matches everything;
+// match them (see logquery.ClassifySink). An absent filter matches everything;
 // an exclusion that is disabled, has no filter or cannot be parsed carves
 // nothing out. When unknown values could turn a match into no match,
 // undecided is the first of them. The verdict's Clause is empty when the
 // filter or an exclusion filter is secret.
-func SinkRoute(r *Resource) (v LogFilterVerdict, undecided Value) {
+func SinkRoute(r *Resource) (v logquery.Verdict, undecided Value) {
 	filter := r.Get("filter")
 	if filter.IsUnknown() {
-		return LogFilterVerdict{}, filter
+		return logquery.Verdict{}, filter
 	}
 	secret := filter.Secret()
 	var enabled, maybe []string // exclusion filters, by whether the exclusion is known to be enabled
@@ -295,7 +319,7 @@ func SinkRoute(r *Resource) (v LogFilterVerdict, undecided Value) {
 			continue
 		}
 		s, ok := ef.String()
-		if !ok || strings.TrimSpace(stripLogComments(s)) == "" {
+		if !ok || logquery.Blank(s) {
 			continue // Google requires an exclusion filter: an empty one is not a carve-out to rely on
 		}
 		secret = secret || ef.Secret()
@@ -309,7 +333,7 @@ func SinkRoute(r *Resource) (v LogFilterVerdict, undecided Value) {
 		enabled = append(enabled, s)
 	}
 	f, _ := filter.String()
-	v = ClassifySinkFilter(f, enabled...)
+	v = logquery.ClassifySink(f, enabled...)
 	if secret {
 		v.Clause = ""
 	}
@@ -318,184 +342,8 @@ func SinkRoute(r *Resource) (v LogFilterVerdict, undecided Value) {
 		return v, Value{}
 	case unknownFilter.IsUnknown():
 		return v, unknownFilter
-	case unknownDisabled.IsUnknown() && !ClassifySinkFilter(f, append(enabled, maybe...)...).CanMatch:
+	case unknownDisabled.IsUnknown() && !logquery.ClassifySink(f, append(enabled, maybe...)...).CanMatch:
 		return v, unknownDisabled
 	}
 	return v, Value{}
-}
-
-// ClassifySinkFilter is ClassifyLogFilter for what a sink routes: the
-// entries its filter matches and none of its exclusion filters does, the
-// query `(filter) AND NOT (exclusion 1) AND NOT (exclusion 2) ...`. Each
-// part is parsed on its own first: an unreadable filter fails closed, an
-// unreadable exclusion carves nothing out.
-//
-// Besides what ClassifyLogFilter accepts, a top-level negation rules out
-// Dataflow logs when what it negates covers every one of them: a
-// resource.type has-match on a part of "dataflow" (resource.type:"dataflow",
-// so every Dataflow resource type the classifier knows), or log name
-// has-matches covering both the dataflow.googleapis.com and the
-// datapipelines.googleapis.com log IDs (as stored, with %2F).
-// `NOT resource.type = "dataflow_step"` alone does not: the classifier
-// counts every resource type containing "dataflow" as Dataflow's.
-func ClassifySinkFilter(filter string, exclusions ...string) LogFilterVerdict {
-	var parts []string
-	if strings.TrimSpace(stripLogComments(filter)) != "" {
-		if _, err := parseLogFilter(filter); err != nil {
-			return ClassifyLogFilter(filter)
-		}
-		parts = append(parts, "(\n"+filter+"\n)")
-	}
-	for _, e := range exclusions {
-		if strings.TrimSpace(stripLogComments(e)) == "" {
-			continue
-		}
-		if _, err := parseLogFilter(e); err != nil {
-			continue
-		}
-		parts = append(parts, "NOT (\n"+e+"\n)")
-	}
-	if len(parts) == 0 {
-		return ClassifyLogFilter("")
-	}
-	query := strings.Join(parts, "\nAND\n")
-	root, err := parseLogFilter(query)
-	if err != nil {
-		return ClassifyLogFilter(query)
-	}
-	if n, why := root.namesDangerous(true); n != nil {
-		clause := query[n.start:n.end]
-		if inner, ok := strings.CutPrefix(clause, "(\n"); ok && (slices.Contains(parts, clause) || slices.Contains(parts, "NOT "+clause)) {
-			clause = strings.TrimSuffix(inner, "\n)") // a whole part: quote it as written
-		}
-		return LogFilterVerdict{CanMatch: true, Reason: why, Clause: strings.TrimSpace(clause)}
-	}
-	if !rulesOutDataflowLogs(root) {
-		return LogFilterVerdict{CanMatch: true, Reason: "lets Dataflow logs through: no top-level AND-ed clause restricts it " +
-			"to resource types or log names other than Dataflow's, and neither a NOT in it nor an exclusion takes out " +
-			"every Dataflow resource type (resource.type:\"dataflow\")"}
-	}
-	if !root.rulesOut(auditLogs) {
-		return LogFilterVerdict{CanMatch: true, Reason: "lets Cloud Audit Logs through: no top-level AND-ed clause, NOT in " +
-			"it or exclusion takes out every audit log (logName:\"cloudaudit.googleapis.com\"); audit entries carry the " +
-			"audited resource's type, so a resource.type restriction alone keeps matching them"}
-	}
-	return LogFilterVerdict{}
-}
-
-// rulesOutDataflowLogs is rulesOut(dataflowLogs) that also accepts a
-// negation of something covering every Dataflow log.
-func rulesOutDataflowLogs(n *lfNode) bool {
-	switch n.kind {
-	case lfAnd:
-		for _, c := range n.children {
-			if rulesOutDataflowLogs(c) {
-				return true
-			}
-		}
-		return false
-	case lfOr:
-		for _, c := range n.children {
-			if !rulesOutDataflowLogs(c) {
-				return false
-			}
-		}
-		return len(n.children) > 0
-	case lfNot:
-		return dataflowCoverage(n.children[0]).complete()
-	}
-	return n.rulesOut(dataflowLogs)
-}
-
-// coverage is what part of the Dataflow logs a clause, taken positively,
-// matches in full.
-type coverage uint8
-
-const (
-	coversDataflowTypes     coverage = 1 << iota // every resource type containing "dataflow"
-	coversDataflowLogNames                       // every dataflow.googleapis.com log
-	coversPipelinesLogNames                      // every datapipelines.googleapis.com log
-)
-
-// complete: a Dataflow entry carries a Dataflow resource type and a Dataflow
-// or Data Pipelines log name (the classifier rules Dataflow out on either),
-// so covering all of one dimension covers them all.
-func (c coverage) complete() bool {
-	return c&coversDataflowTypes != 0 || c&(coversDataflowLogNames|coversPipelinesLogNames) == coversDataflowLogNames|coversPipelinesLogNames
-}
-
-// Stored log names of Dataflow and Data Pipelines, as has-matches see them.
-const (
-	dataflowLogNameCore  = "logs/dataflow.googleapis.com%2f"
-	pipelinesLogNameCore = "logs/datapipelines.googleapis.com%2f"
-)
-
-func dataflowCoverage(n *lfNode) coverage {
-	switch n.kind {
-	case lfOr:
-		var c coverage
-		for _, ch := range n.children {
-			c |= dataflowCoverage(ch)
-		}
-		return c
-	case lfAnd:
-		c := ^coverage(0)
-		for _, ch := range n.children {
-			c &= dataflowCoverage(ch)
-		}
-		if len(n.children) == 0 {
-			return 0
-		}
-		return c
-	case lfCompare:
-		if n.op != ":" || len(n.values) == 0 {
-			return 0
-		}
-		var of func(v string) coverage
-		switch n.field {
-		case fieldResourceType:
-			of = func(v string) coverage {
-				if substringOfLower(v, "dataflow") {
-					return coversDataflowTypes
-				}
-				return 0
-			}
-		case fieldLogName:
-			of = logNameCoverage
-		default:
-			return 0
-		}
-		if n.orList { // (a OR b): each value covers its share
-			var c coverage
-			for _, v := range n.values {
-				c |= of(v)
-			}
-			return c
-		}
-		c := ^coverage(0)
-		for _, v := range n.values {
-			c &= of(v)
-		}
-		return c
-	case lfGlobal:
-		// a bare term matches an entry when any field, resource.type and
-		// logName included, contains it
-		c := logNameCoverage(n.values[0])
-		if substringOfLower(n.values[0], "dataflow") {
-			c |= coversDataflowTypes
-		}
-		return c
-	}
-	return 0
-}
-
-func logNameCoverage(v string) coverage {
-	var c coverage
-	if substringOfLower(v, dataflowLogNameCore) {
-		c |= coversDataflowLogNames
-	}
-	if substringOfLower(v, pipelinesLogNameCore) {
-		c |= coversPipelinesLogNames
-	}
-	return c
 }

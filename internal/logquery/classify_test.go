@@ -1,14 +1,14 @@
-package gcp_test
+package logquery_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
 )
 
-func TestClassifyLogFilter(t *testing.T) {
+func TestClassify(t *testing.T) {
 	safe := []string{
 		// a log name restriction rules out Dataflow and audit logs at once
 		`log_id("syslog")`,
@@ -48,7 +48,7 @@ func TestClassifyLogFilter(t *testing.T) {
 		`resource.type = "gae_app" protoPayload.@type:"RequestLog"`,
 	}
 	for _, f := range safe {
-		v := gcp.ClassifyLogFilter(f)
+		v := logquery.Classify(f)
 		assert.False(t, v.CanMatch, "%s: %s", f, v.Reason)
 	}
 
@@ -150,18 +150,18 @@ func TestClassifyLogFilter(t *testing.T) {
 		`(resource.type = "gce_instance"`: "cannot be parsed",
 	}
 	for f, reason := range matching {
-		v := gcp.ClassifyLogFilter(f)
+		v := logquery.Classify(f)
 		if assert.True(t, v.CanMatch, "%q should be able to match Dataflow or audit logs", f) {
 			assert.Contains(t, v.Reason, reason, "%q", f)
 		}
 	}
 
-	v := gcp.ClassifyLogFilter(`severity < ERROR AND (resource.type = "gce_instance" OR logName:"cloudaudit.googleapis.com")`)
+	v := logquery.Classify(`severity < ERROR AND (resource.type = "gce_instance" OR logName:"cloudaudit.googleapis.com")`)
 	assert.True(t, v.CanMatch)
 	assert.Equal(t, `logName:"cloudaudit.googleapis.com"`, v.Clause)
 
-	v = gcp.ClassifyLogFilter(`resource.type="gce_instance" AND SEARCH("dataflow")`)
+	v = logquery.Classify(`resource.type="gce_instance" AND SEARCH("dataflow")`)
 	assert.Equal(t, `SEARCH("dataflow")`, v.Clause)
-	v = gcp.ClassifyLogFilter(`resource.type="gce_instance" protoPayload.serviceName="storage.googleapis.com"`)
+	v = logquery.Classify(`resource.type="gce_instance" protoPayload.serviceName="storage.googleapis.com"`)
 	assert.Equal(t, `protoPayload.serviceName="storage.googleapis.com"`, v.Clause)
 }
