@@ -18,11 +18,12 @@ type auditLoggingConfig struct {
 	allowed            map[string]bool
 }
 
-// Validate indexes the allowed exemptions once per configuration.
+// Validate indexes the allowed exemptions once per configuration, by the
+// principal each names, so any spelling of an allowed member is allowed.
 func (c *auditLoggingConfig) Validate() error {
 	c.allowed = map[string]bool{}
 	for _, m := range c.AllowedExemptions {
-		c.allowed[strings.TrimSpace(m)] = true
+		c.allowed[gcp.ParseMember(m).Key()] = true
 	}
 	return nil
 }
@@ -61,7 +62,7 @@ func DataflowAuditLogging() *policy.Policy {
 		Types:    slices.Concat(gcp.AuditConfigTypes(), gcp.DataflowTypes),
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedExemptions":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
-				"description":"Members (such as serviceAccount:scanner@p.iam.gserviceaccount.com) an audit config covering Dataflow may exempt, matched exactly."},
+				"description":"Members (such as serviceAccount:scanner@p.iam.gserviceaccount.com) an audit config covering Dataflow may exempt, matched as the principal each names (any documented spelling of it, such as another prefix case); a set, such as all service accounts of a project, allows only that set."},
 			"requireAuditConfig":{"type":"boolean","default":false,
 				"description":"Also require a stack with Dataflow jobs to declare an audit config covering dataflow.googleapis.com or allServices."}}}`,
 	}, func(c *policy.Call, s *gcp.Stack, cfg *auditLoggingConfig) {
@@ -147,7 +148,7 @@ func judgeAuditConfig(a gcp.AuditConfig, cfg *auditLoggingConfig) []auditFinding
 				continue
 			}
 			member, _ := m.String()
-			if cfg.allowed[strings.TrimSpace(member)] {
+			if cfg.allowed[gcp.ParseMember(member).Key()] {
 				continue
 			}
 			out = append(out, auditFinding{path: m.Path(), message: "exempts " + m.Display() + " from " +

@@ -13,7 +13,9 @@ func IAMNoPublicMembers() *policy.Policy {
 		Title: "Nothing is granted to allUsers or allAuthenticatedUsers",
 		Description: "allUsers is anyone on the internet and allAuthenticatedUsers is anyone with any Google account, " +
 			"not just your organization's. A grant to either exposes the bucket, topic, dataset or project that a " +
-			"Dataflow pipeline reads or writes to the world. The rule covers every IAM grant (members, bindings, " +
+			"Dataflow pipeline reads or writes to the world. Every spelling counts: prefix case, surrounding " +
+			"whitespace, and principalSet://goog/public:all, the same set as allUsers " +
+			"(https://cloud.google.com/iam/docs/principal-identifiers). The rule covers every IAM grant (members, bindings, " +
 			"policyData bindings, conditions included), BigQuery dataset access entries (specialGroup and " +
 			"iamMember), Cloud Storage ACL entities and the canned ACLs publicRead, publicReadWrite and " +
 			"authenticatedRead.",

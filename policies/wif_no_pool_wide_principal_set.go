@@ -19,7 +19,10 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 			"repository or user the pool admits act with that role. A `*` in the selector (a group or " +
 			"attribute value) is the same mistake: IAM does not expand wildcards, so it is either dead or " +
 			"intended to be broad. Every grant is checked: IAM members, bindings and policyData at every scope " +
-			"and BigQuery dataset accesses, conditions included (a condition never exempts a grant).",
+			"and BigQuery dataset accesses, conditions included (a condition never exempts a grant), in every " +
+			"spelling the principal model reads (https://cloud.google.com/iam/docs/principal-identifiers): any " +
+			"prefix or segment case, surrounding whitespace, trailing slashes, an empty selector and deleted: " +
+			"members alike.",
 		Remediation: "Grant to the narrowest principal set: principalSet://.../workloadIdentityPools/POOL/" +
 			"attribute.repository_id/ID (after mapping attribute.repository_id = assertion.repository_id), " +
 			"or principal://.../subject/SUBJECT for one identity, and keep the provider's attributeCondition " +
@@ -40,16 +43,20 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 				continue
 			}
 			m, ok := g.ParsedMember()
+			m = m.Restored() // a deleted member reverts to the set when undeleted
 			if !ok || m.Kind != gcp.MemberPrincipalSet || m.Pool == nil {
 				continue
 			}
 			pool := "workload identity pool"
-			if m.Pool.Workforce {
+			switch {
+			case m.Pool.Workforce:
 				pool = "workforce pool"
+			case m.Pool.Kubernetes:
+				pool = "GKE workload identity pool (every Kubernetes service account of every cluster using it)"
 			}
 			role := g.Role.Display()
 			switch sel := m.Pool.Selector; {
-			case sel == "*" || strings.Contains(m.Pool.PoolID, "*"):
+			case m.Pool.AllIdentities() || strings.Contains(m.Pool.PoolID, "*"):
 				c.Violation(g.Member.Path(), "grants %s to every identity of a %s (%s); grant to a principalSet of one attribute value, such as attribute.repository_id/ID, or to a single principal", role, pool, g.Member.Display())
 			case strings.Contains(sel, "*"):
 				c.Violation(g.Member.Path(), "grants %s to %s, whose group or attribute value contains `*`; name one exact value instead of a wildcard", role, g.Member.Display())

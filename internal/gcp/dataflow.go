@@ -1,9 +1,5 @@
 package gcp
 
-import (
-	"strings"
-)
-
 // Dataflow type tokens.
 const (
 	DataflowJob             = "gcp:dataflow/job:Job"
@@ -85,8 +81,10 @@ var (
 
 // IsDefaultServiceAccount reports whether email is the Compute Engine or App
 // Engine default service account of some project. A `serviceAccount:`
-// member prefix is accepted.
+// member prefix (any case) and a `?uid=` suffix are accepted.
 func IsDefaultServiceAccount(email string) bool {
-	email = strings.TrimPrefix(strings.TrimSpace(email), "serviceAccount:")
+	if e, ok := ServiceAccountEmail(email); ok {
+		email = e
+	}
 	return computeDefaultSA().MatchString(email) || appEngineDefaultSA().MatchString(email)
 }

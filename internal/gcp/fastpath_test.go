@@ -14,41 +14,45 @@ import (
 // seeds run with every `go test`.
 
 func refParseMember(raw string) Member {
-	s := strings.TrimSpace(raw)
 	m := Member{Raw: raw}
+	refParseInto(&m, strings.TrimSpace(raw), true)
+	return m
+}
+
+// refParseInto classifies with a lowered copy where parseMember folds case
+// in place; what follows the prefix is read by the same helpers, whose own
+// folding is checked against asciiLower below.
+func refParseInto(m *Member, s string, deletedAllowed bool) {
 	lower := strings.ToLower(s)
 	switch {
 	case lower == "allusers":
 		m.Kind = MemberAllUsers
 	case lower == "allauthenticatedusers":
 		m.Kind = MemberAllAuthenticatedUsers
-	case strings.HasPrefix(lower, "deleted:"):
-		m.Kind = MemberDeleted
+	case deletedAllowed && strings.HasPrefix(lower, "deleted:"):
+		var rest string
+		rest, m.UID = cutUID(strings.TrimSpace(s[len("deleted:"):]))
+		refParseInto(m, rest, false)
+		m.Deleted, m.Undeleted, m.Kind = true, m.Kind, MemberDeleted
 	case strings.HasPrefix(lower, "principalset://"):
-		m.Kind = MemberPrincipalSet
-		m.Pool = parsePool(s[len("principalSet://"):])
+		parseFederated(m, s[len("principalSet://"):], true)
 	case strings.HasPrefix(lower, "principal://"):
-		m.Kind = MemberPrincipal
-		m.Pool = parsePool(s[len("principal://"):])
+		parseFederated(m, s[len("principal://"):], false)
 	default:
-		prefix, rest, found := strings.Cut(s, ":")
-		if !found {
-			return m
-		}
-		switch strings.ToLower(prefix) {
-		case "user":
-			m.Kind, m.Email = MemberUser, emailPart(rest)
-		case "group":
-			m.Kind, m.Email = MemberGroup, emailPart(rest)
-		case "serviceaccount":
-			m.Kind, m.Email = MemberServiceAccount, emailPart(rest)
-		case "domain":
-			m.Kind = MemberDomain
-		case "projectowner", "projecteditor", "projectviewer":
-			m.Kind = MemberProjectRole
+		parsePrefixed(m, s)
+	}
+}
+
+// asciiLower lowers ASCII letters only, byte for byte, so offsets into it
+// are offsets into s.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
 	}
-	return m
+	return string(b)
 }
 
 func refNormalizeRole(role string) string {
@@ -94,6 +98,12 @@ var textSeeds = []string{
 	"principalSet://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/gh/*",
 	"PRINCIPAL://iam.googleapis.com/locations/global/workforcePools/p/subject/x",
 	"serviceAccount:Worker@P.iam.gserviceaccount.com", "SERVICEACCOUNT:w@p.iam.gserviceaccount.com?uid=1",
+	"principalSet://goog/public:all", "PrincipalSet://GOOG/Public:All/", "principal://goog/subject/A@B.com",
+	"principalSet://cloudresourcemanager.googleapis.com/projects/123/type/ServiceAccount",
+	"principalSet://cloudresourcemanager.googleapis.com/Organization/1/Type/serviceaccount/",
+	"principal://iam.googleapis.com/projects/-/serviceAccounts/W@P.iam.gserviceaccount.com",
+	"serviceAccount:p.svc.id.goog[ns/ksa]", "deleted:serviceAccount:w@p.iam.gserviceaccount.com?uid=12",
+	"deleted:deleted:user:a@b.c", "deleted:", "principalSet://", "principal:///", "serviceAccount:[]", "p[x]",
 	"user:A@B.com", "group:g@b.com", "domain:example.com", "projectOwner:p", "projectEditor:p", "ſerviceAccount:x@y",
 	"İser:x", "user", ":", "owner", "Owner", "WRITER", " reader ", "wrıter", "roles/editor", "roles/bigquery.dataOwner",
 	"--default_worker_log_level", "defaultWorkerLogLevel", "service-account-email", " a b ", "Ünïcode_Name", "K",
@@ -111,6 +121,14 @@ func FuzzFastPathsMatchReferences(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := ParseMember(s), refParseMember(s); !reflect.DeepEqual(got, want) {
 			t.Errorf("ParseMember(%q) = %+v, want %+v", s, got, want)
+		}
+		for _, needle := range []string{"/serviceaccounts/", "/workloadidentitypools/", "serviceaccount:", "allusers"} {
+			if got, want := foldIndex(s, needle), strings.Index(asciiLower(s), needle); got != want {
+				t.Errorf("foldIndex(%q, %q) = %d, want %d", s, needle, got, want)
+			}
+			if got, want := foldPrefix(s, needle), strings.HasPrefix(asciiLower(s), needle); got != want {
+				t.Errorf("foldPrefix(%q, %q) = %v, want %v", s, needle, got, want)
+			}
 		}
 		if got, want := NormalizeRole(s), refNormalizeRole(s); got != want {
 			t.Errorf("NormalizeRole(%q) = %q, want %q", s, got, want)

@@ -258,15 +258,19 @@ func accessMember(e Value) (Value, bool) {
 	return Value{}, false
 }
 
+// specialGroupMember spells a BigQuery special group as the IAM member it
+// stands for, in any case, so the principal model reads it.
 func specialGroupMember(g string) string {
-	switch g {
-	case "allAuthenticatedUsers", "allUsers":
-		return g
-	case "projectOwners":
+	switch t := strings.TrimSpace(g); {
+	case foldEqual(t, "allauthenticatedusers"):
+		return "allAuthenticatedUsers"
+	case foldEqual(t, "allusers"):
+		return "allUsers"
+	case foldEqual(t, "projectowners"):
 		return "projectOwner:"
-	case "projectWriters":
+	case foldEqual(t, "projectwriters"):
 		return "projectEditor:"
-	case "projectReaders":
+	case foldEqual(t, "projectreaders"):
 		return "projectViewer:"
 	}
 	return "specialGroup:" + g

@@ -2,6 +2,7 @@ package gcp
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -299,7 +300,18 @@ func (set *IdentitySet) Match(r *Resource, member Value) (MemberMatch, *Identity
 	m := ParseMember(raw)
 	switch m.Kind {
 	case MemberServiceAccount:
-		if id, in := set.emails[m.Email]; in {
+		email := m.Email
+		if email == "" && m.AccountID != "" {
+			// The deny-policy spelling by unique ID names an Account of the
+			// stack, or an account none of whose unique IDs is known.
+			if email, ok = set.stack.ResolveServiceAccount(m.AccountID); !ok {
+				if set.uniqueIDsKnown() {
+					return NotMember, nil
+				}
+				return MaybeMember, nil
+			}
+		}
+		if id, in := set.emails[email]; in {
 			if id.Certain {
 				return IsMember, id
 			}
@@ -308,12 +320,167 @@ func (set *IdentitySet) Match(r *Resource, member Value) (MemberMatch, *Identity
 		if set.Open || set.opaque {
 			return MaybeMember, nil
 		}
+	case MemberServiceAccountSet:
+		return set.matchContainer(*m.Container)
 	case MemberPrincipal, MemberPrincipalSet:
 		if set.PoolPrincipals && IsWorkloadPoolPrincipal(m) {
 			return IsMember, &Identity{Principal: true, Certain: true, Secret: member.Secret()}
 		}
 	}
 	return NotMember, nil
+}
+
+// matchContainer decides whether every service account of a container
+// (principalSet://cloudresourcemanager.googleapis.com/.../type/ServiceAccount)
+// includes an identity of the set. It does unless the stack shows that the
+// identity's project is another one: a folder or organization may hold any
+// project, and a project named by number may be the identity's project when
+// no Project resource of the stack tells the two apart, so both fail closed.
+// The identity returned stands for every identity of the set the container
+// may hold.
+func (set *IdentitySet) matchContainer(c Container) (MemberMatch, *Identity) {
+	var matched []*Identity
+	seen := map[*Identity]bool{}
+	consider := func(id *Identity, projectID, projectNumber string) {
+		if seen[id] || !set.stack.ContainerMayHold(c, projectID, projectNumber) {
+			return
+		}
+		seen[id] = true
+		matched = append(matched, id)
+	}
+	for _, email := range set.Emails() {
+		id, number := ServiceAccountHome(email)
+		consider(set.emails[email], id, number)
+	}
+	for _, urn := range set.AccountURNs() {
+		id := set.accounts[urn]
+		if id.Email != "" {
+			continue // judged by its email above
+		}
+		project := ""
+		if acct, ok := set.stack.Lookup(urn); ok {
+			project = accountProject(acct)
+		}
+		consider(id, project, "")
+	}
+	switch {
+	case len(matched) == 0 && set.Open:
+		return MaybeMember, nil
+	case len(matched) == 0:
+		return NotMember, nil
+	case len(matched) == 1:
+		return certainty(matched[0]), matched[0]
+	}
+	merged := &Identity{}
+	for _, id := range matched {
+		merged.Certain = merged.Certain || id.Certain
+		merged.Secret = merged.Secret || id.Secret
+		for _, src := range id.Sources {
+			merged.addSource(src)
+		}
+	}
+	return certainty(merged), merged
+}
+
+// uniqueIDsKnown reports whether every identity of the set is an Account of
+// the stack whose unique ID is known, so a unique ID naming none of them
+// names no identity of the set.
+func (set *IdentitySet) uniqueIDsKnown() bool {
+	if set.Open || set.opaque || set.unattached {
+		return false
+	}
+	for urn := range set.accounts {
+		acct, ok := set.stack.Lookup(urn)
+		if !ok {
+			return false
+		}
+		if u, known := acct.Get("uniqueId").String(); !known || u == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func certainty(id *Identity) MemberMatch {
+	if id.Certain {
+		return IsMember
+	}
+	return MaybeMember
+}
+
+// accountProject is the project an Account is created in: its own project,
+// else its provider's.
+func accountProject(acct *Resource) string {
+	project, ok := acct.Get("project").String()
+	if !ok || project == "" {
+		project, _ = acct.Provider.Get("project").String()
+	}
+	return strings.ToLower(strings.TrimSpace(project))
+}
+
+// ProjectResource is the type token of a project the stack creates; its
+// `projectId` and `number` outputs tie a project's ID to its number.
+const ProjectResource = "gcp:organizations/project:Project"
+
+// ContainerMayHold reports whether a project, folder or organization may
+// hold a service account of the project with the given ID or number (either
+// may be empty when unknown). Only a project container can be told apart, by
+// ID, by number, or by the stack's Project resources that pair the two;
+// whatever the stack cannot tell apart may be the same project.
+func (s *Stack) ContainerMayHold(c Container, projectID, projectNumber string) bool {
+	if c.Type != "projects" || c.ID == "" || c.ID == "-" {
+		return true
+	}
+	containerID, containerNumber := c.ID, ""
+	if isDigits(c.ID) {
+		containerID, containerNumber = "", c.ID
+	}
+	containerID, containerNumber = s.pairProject(containerID, containerNumber)
+	projectID, projectNumber = s.pairProject(strings.ToLower(projectID), projectNumber)
+	switch {
+	case containerID != "" && projectID != "":
+		return containerID == projectID
+	case containerNumber != "" && projectNumber != "":
+		return containerNumber == projectNumber
+	}
+	return true
+}
+
+// pairProject completes a project's ID from its number or the reverse, from
+// a Project resource of the stack whose ID and number are both known.
+func (s *Stack) pairProject(id, number string) (string, string) {
+	if (id == "") == (number == "") {
+		return id, number
+	}
+	for _, p := range s.OfType(ProjectResource) {
+		pid, idKnown := p.Get("projectId").String()
+		pnum, numKnown := projectNumberOf(p)
+		if !idKnown || !numKnown || pid == "" || pnum == "" {
+			continue
+		}
+		pid = strings.ToLower(strings.TrimSpace(pid))
+		switch {
+		case id == pid:
+			return id, pnum
+		case number == pnum:
+			return pid, number
+		}
+	}
+	return id, number
+}
+
+// projectNumberOf reads a Project's `number` output, a string in pulumi-gcp
+// (a number is accepted too).
+func projectNumberOf(p *Resource) (string, bool) {
+	v := p.Get("number")
+	if n, ok := v.String(); ok {
+		n = strings.TrimSpace(n)
+		return n, isDigits(n)
+	}
+	if f, ok := v.Number(); ok && f >= 0 && f == float64(int64(f)) {
+		return strconv.FormatInt(int64(f), 10), true
+	}
+	return "", false
 }
 
 func (set *IdentitySet) matchUnknown(r *Resource, path string) MemberMatch {
@@ -344,10 +511,12 @@ func (set *IdentitySet) matchUnknown(r *Resource, path string) MemberMatch {
 }
 
 // IsWorkloadPoolPrincipal reports whether a parsed member is a principal or
-// principal set of a workload identity pool (workloads such as CI), as
-// opposed to a workforce pool (people).
+// principal set of a workload identity pool (external workloads such as
+// CI), as opposed to a workforce pool (people) or a GKE or fleet pool
+// (Kubernetes service accounts, in whichever of their two spellings).
 func IsWorkloadPoolPrincipal(m Member) bool {
-	return (m.Kind == MemberPrincipal || m.Kind == MemberPrincipalSet) && m.Pool != nil && !m.Pool.Workforce
+	return (m.Kind == MemberPrincipal || m.Kind == MemberPrincipalSet) && m.Pool != nil && !m.Pool.Workforce &&
+		!m.Pool.Kubernetes
 }
 
 // WorkerIdentities returns the Dataflow worker service accounts of a stack:
@@ -538,8 +707,10 @@ func StackBuckets(s *Stack) (byName map[string][]*Resource, unnamed []*Resource)
 
 // IdentityPropertiesRead lists, per type token, the top-level properties the
 // identity views read, for conformance tests. On an Account, `email` and
-// `uniqueId` are outputs (the AccountState struct), the others are args.
+// `uniqueId` are outputs (the AccountState struct), on a Project `number`;
+// the others are args.
 var IdentityPropertiesRead = map[string][]string{
 	ServiceAccountResource: {"accountId", "email", "project", "uniqueId"},
 	StorageBucketResource:  {"name"},
+	ProjectResource:        {"number", "projectId"},
 }
