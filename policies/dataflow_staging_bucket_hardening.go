@@ -21,8 +21,10 @@ func DataflowStagingBucketHardening() *policy.Policy {
 			"objects can read the pipeline's data or run code as its worker service account. The buckets of the " +
 			"stack named by a job's gs:// locations (Job tempGcsLocation and templateGcsPath, FlexTemplateJob " +
 			"containerSpecGcsPath, stagingLocation and tempLocation, Pipeline containerSpecGcsPath, gcsPath and " +
-			"environment tempLocation), matched by bucket name, must have uniformBucketLevelAccess: true (no " +
-			"object ACLs), publicAccessPrevention: \"enforced\" (absent means inherited) and access logging (a " +
+			"environment tempLocation, and every temp or staging location set through a pipeline option, read as " +
+			"the Beam SDKs read temp_location / tempLocation / gcpTempLocation and staging_location / " +
+			"stagingLocation, see dataflow-no-guarded-option-overrides), matched by bucket name, must have " +
+			"uniformBucketLevelAccess: true (no object ACLs), publicAccessPrevention: \"enforced\" (absent means inherited) and access logging (a " +
 			"logging block with a logBucket). Each missing property is reported once on the bucket, naming the " +
 			"jobs that use it; buckets no job names are out of scope. A location not known yet stands for the " +
 			"buckets it depends on, or any bucket of the stack when it depends on none, and is reported as unknown " +
@@ -48,7 +50,13 @@ func DataflowStagingBucketHardening() *policy.Policy {
 		var open []openLocation
 		unresolved := false
 		for _, job := range s.OfType(gcp.DataflowTypes...) {
-			for _, loc := range gcp.JobGCSLocations(job) {
+			// Temp and staging locations set through pipeline options are the
+			// job's buckets too (dataflow-no-guarded-option-overrides lets
+			// them through only when they name a declared bucket, or when
+			// allowedOptions does).
+			opts, _ := c.Views().PipelineOptions(job)
+			locations := append(gcp.JobGCSLocations(job), gcp.OptionGCSLocations(opts)...)
+			for _, loc := range locations {
 				switch {
 				case loc.Value.IsUnknown():
 					var deps []*gcp.Resource

@@ -2,58 +2,68 @@ package gcp
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
+// OptionSource says where a Dataflow resource declares a pipeline option.
+type OptionSource uint8
+
+const (
+	// FromParameters is a key of a `parameters` or `launchOptions` map.
+	FromParameters OptionSource = iota
+	// FromPipelineOptions is a `name=value` (or bare `name`) entry of a
+	// FlexTemplateJob's `additionalPipelineOptions`.
+	FromPipelineOptions
+	// FromExperiments is one item of an `additionalExperiments` entry, or of
+	// the value of an experiments or Dataflow service options option.
+	FromExperiments
+)
+
 // PipelineOption is one pipeline option a Dataflow resource sets, wherever
-// it is declared: a key of a `parameters` or `launchOptions` map, or a
-// `key=value` (or bare `--flag`) entry of a FlexTemplateJob's
-// `additionalPipelineOptions`.
+// it is declared. Its Name is the key as a Beam parser sees it once the
+// launcher has built `--<key>=<value>`: surrounding spaces and leading dashes
+// dropped, cut at the first `=` (both SDKs split an argument there) or
+// whitespace (`--name value`). What a key cut that way held after the cut
+// is put in front of the value, as the parser would read it.
 type PipelineOption struct {
-	// Name is the option name as written, leading dashes removed
-	// (`defaultWorkerLogLevel`, `default_worker_log_level`). It is read from
-	// the property tree and may come from a secret list entry: print Key
-	// names the caller knows rather than Name when Value is secret.
+	// Name is the option name as the parser sees it. It may come from a
+	// secret list entry: print OptionMatch.Spelling rather than Name when
+	// Value is secret.
 	Name string
 	// Value is the option's value, keeping its path, secrecy and unknown
-	// state. For a list entry it is the text after the first `=`, carried at
-	// the entry's path; for a bare flag it is absent.
+	// state. For a list entry it is the text after the name, carried at the
+	// entry's path; for a bare flag it is absent.
 	Value Value
-	// Bare is true for a list entry without `=`, a boolean flag.
+	// Bare is true for a list entry that is only a name: a boolean flag.
 	Bare bool
-
-	key string // Key, computed when the option is read
+	// Source says where the option is declared.
+	Source OptionSource
 }
 
 // Path is where the option is declared (`parameters.tempLocation`,
 // `additionalPipelineOptions[2]`): the path of its Value.
 func (o PipelineOption) Path() string { return o.Value.Path() }
 
-// Key is the canonical option name: lower case, without dashes or
-// underscores, so `--default_worker_log_level` and `defaultWorkerLogLevel`
-// compare equal.
-func (o PipelineOption) Key() string {
-	if o.key != "" {
-		return o.key
-	}
-	return CanonicalOptionName(o.Name)
-}
-
-// Is reports whether the option is one of names (compared canonically).
-func (o PipelineOption) Is(names ...string) bool {
-	k := o.Key()
-	for _, n := range names {
-		if isOptionKey(n, k) {
-			return true
+// Sets reports how the Beam SDKs read this option's name as the option opt.
+// An experiment item never goes through argparse as a flag, so only an exact
+// spelling counts there, not a prefix.
+func (o PipelineOption) Sets(opt *BeamOption) OptionMatch {
+	m := opt.Match(o.Name)
+	if o.Source == FromExperiments && m.Python == PythonPrefix {
+		m.Python = PythonNone
+		if !m.Java && !m.Other {
+			m.Spelling = ""
 		}
 	}
-	return false
+	return m
 }
 
 // CanonicalOptionName lowercases an option name and drops dashes and
-// underscores.
+// underscores. It is for comparing names a user lists in policy config, not
+// for reading options: no SDK reads names that way.
 func CanonicalOptionName(name string) string {
 	name = strings.TrimSpace(name)
 	for i := 0; i < len(name); i++ {
@@ -65,7 +75,8 @@ func CanonicalOptionName(name string) string {
 }
 
 // isOptionKey reports whether CanonicalOptionName(name) == key, without
-// building the canonical name of an ASCII name.
+// building the canonical name of an ASCII name (policy config compares many
+// names against one allowed key).
 func isOptionKey(name, key string) bool {
 	name = strings.TrimSpace(name)
 	if !isASCII(name) {
@@ -114,9 +125,9 @@ var (
 // FlexTemplateJob or Pipeline: Job `parameters`; FlexTemplateJob
 // `parameters` and `additionalPipelineOptions`; for each Pipeline workload
 // request, the launch `parameters` (and a flex request's `launchOptions`).
-// Values that hide option names at preview (an unknown map, list, list
-// entry, workload or request) are returned in unknown: an option may hide
-// there.
+// Experiments are read by Experiments. Values that hide option names at
+// preview (an unknown map, list, list entry, workload or request) are
+// returned in unknown: an option may hide there.
 func PipelineOptions(r *Resource) (opts []PipelineOption, unknown []Value) {
 	var containers []Value
 	var kinds []bool
@@ -165,39 +176,81 @@ func PipelineOptions(r *Resource) (opts []PipelineOption, unknown []Value) {
 					unknown = append(unknown, e)
 					continue
 				}
-				if o, ok := parseOptionEntry(e); ok {
-					opts = append(opts, o)
+				if s, ok := e.String(); ok {
+					if o, ok := parseOptionText(s, e, FromPipelineOptions); ok {
+						opts = append(opts, o)
+					}
 				}
 			}
 		default:
 			for _, e := range c.Entries() {
-				name := strings.TrimLeft(strings.TrimSpace(e.Key), "-")
-				opts = append(opts, PipelineOption{Name: name, Value: e.Value, key: CanonicalOptionName(name)})
+				if o, ok := parseOptionKey(e.Key, e.Value); ok {
+					opts = append(opts, o)
+				}
 			}
 		}
 	}
 	return opts, unknown
 }
 
-// parseOptionEntry splits a `--key=value` list entry. Entries that are not
-// strings, or are empty, are skipped.
-func parseOptionEntry(e Value) (PipelineOption, bool) {
-	s, ok := e.String()
-	if !ok {
-		return PipelineOption{}, false
+// cutOptionName splits `--name=value` or `--name value` text: leading
+// spaces and dashes dropped, the name ending at the first `=` or whitespace.
+// cut reports whether anything followed the name.
+func cutOptionName(s string) (name, rest string, cut bool) {
+	s = strings.TrimLeft(strings.TrimSpace(s), "-")
+	i := strings.IndexFunc(s, func(r rune) bool { return r == '=' || unicode.IsSpace(r) })
+	if i < 0 {
+		return s, "", false
 	}
-	s = strings.TrimSpace(s)
-	name, value, hasValue := strings.Cut(s, "=")
-	name = strings.TrimLeft(strings.TrimSpace(name), "-")
+	name, rest = s[:i], s[i:]
+	if rest[0] == '=' {
+		return name, rest[1:], true
+	}
+	// `--name value`, also `--name = value`.
+	rest = strings.TrimSpace(rest)
+	if strings.HasPrefix(rest, "=") {
+		rest = strings.TrimSpace(rest[1:])
+	}
+	return name, rest, true
+}
+
+// parseOptionText reads a `--name=value` list entry or experiment item
+// found in v. Empty names are skipped.
+func parseOptionText(s string, v Value, src OptionSource) (PipelineOption, bool) {
+	name, value, cut := cutOptionName(s)
 	if name == "" {
 		return PipelineOption{}, false
 	}
-	o := PipelineOption{Name: name, key: CanonicalOptionName(name)}
-	if !hasValue {
+	o := PipelineOption{Name: name, Source: src}
+	if !cut {
 		o.Bare = true
-		o.Value = Value{path: e.path, secret: e.Secret()}
+		o.Value = Value{path: v.path, secret: v.Secret()}
 		return o, true
 	}
-	o.Value = Value{raw: property.New(strings.TrimSpace(value)), path: e.path, secret: e.Secret()}
+	o.Value = Value{raw: property.New(strings.TrimSpace(value)), path: v.path, secret: v.Secret()}
+	return o, true
+}
+
+// parseOptionKey reads a map entry. A key holding `=` or whitespace sets the
+// option named before it, with the rest of the key in front of the value:
+// the launcher's `--svc=evil@x=y` is service account `evil@x=y` to both
+// parsers.
+func parseOptionKey(key string, v Value) (PipelineOption, bool) {
+	name, rest, cut := cutOptionName(key)
+	if name == "" {
+		return PipelineOption{}, false
+	}
+	o := PipelineOption{Name: name, Value: v, Source: FromParameters}
+	if !cut {
+		return o, true
+	}
+	switch {
+	case v.IsUnknown():
+	case v.IsAbsent():
+		o.Value = Value{raw: property.New(rest), path: v.path, secret: v.Secret()}
+	default:
+		s, _ := v.String()
+		o.Value = Value{raw: property.New(rest + "=" + s), path: v.path, secret: v.Secret()}
+	}
 	return o, true
 }
