@@ -94,6 +94,10 @@ type Policy struct {
 
 	schema    *Schema // ConfigSchema, parsed when the policy is built
 	schemaErr error
+	// untyped lists the types in Meta.Types that a ByType policy has no
+	// check for, and dispatchErr a type given two checks: Validate refuses both.
+	untyped     []string
+	dispatchErr error
 
 	newConfig  func() any
 	check      func(c *Call, r *gcp.Resource, cfg any)
@@ -149,6 +153,57 @@ func newPolicy(m Meta, newConfig func() any) *Policy {
 func Resource[C any](m Meta, check func(c *Call, r *gcp.Resource, cfg *C)) *Policy {
 	p := newPolicy(m, func() any { return new(C) })
 	p.check = func(c *Call, r *gcp.Resource, cfg any) { check(c, r, cfg.(*C)) }
+	return p
+}
+
+// TypeCheck is the check a resource policy runs on resources of some of its
+// types (see ByType and On).
+type TypeCheck[C any] struct {
+	types []string
+	check func(c *Call, r *gcp.Resource, cfg *C)
+}
+
+// On is the check a ByType policy runs on resources of the given types.
+func On[C any](check func(c *Call, r *gcp.Resource, cfg *C), types ...string) TypeCheck[C] {
+	return TypeCheck[C]{types: types, check: check}
+}
+
+// ByType builds a resource policy whose check depends on the resource's
+// type: the evaluator hands each resource to the check registered for its
+// type (or for AllTypes), so a policy never compares r.Type itself.
+// Meta.Types, when empty, is every type the checks name; Validate refuses a
+// type of Meta.Types without a check, and a type with two.
+func ByType[C any](m Meta, checks ...TypeCheck[C]) *Policy {
+	byType := map[string]func(*Call, *gcp.Resource, *C){}
+	var types []string
+	var dup error
+	for _, tc := range checks {
+		for _, t := range tc.types {
+			if _, seen := byType[t]; seen && dup == nil {
+				dup = fmt.Errorf("policy %s: type %s has two checks", m.Name, t)
+			}
+			byType[t] = tc.check
+			types = append(types, t)
+		}
+	}
+	if len(m.Types) == 0 {
+		m.Types = types
+	}
+	p := newPolicy(m, func() any { return new(C) })
+	p.dispatchErr = dup
+	for _, t := range m.Types {
+		if byType[t] == nil && byType[AllTypes] == nil {
+			p.untyped = append(p.untyped, t)
+		}
+	}
+	fallback := byType[AllTypes]
+	p.check = func(c *Call, r *gcp.Resource, cfg any) {
+		if check := byType[r.Type]; check != nil {
+			check(c, r, cfg.(*C))
+			return
+		}
+		fallback(c, r, cfg.(*C))
+	}
 	return p
 }
 
@@ -320,6 +375,12 @@ func (p *Policy) Validate() error {
 	}
 	if _, err := ParseLevel(string(p.Level)); err != nil {
 		return fmt.Errorf("policy %s: %w", p.Name, err)
+	}
+	switch {
+	case p.dispatchErr != nil:
+		return p.dispatchErr
+	case len(p.untyped) > 0:
+		return fmt.Errorf("policy %s: no check for type %s", p.Name, strings.Join(p.untyped, ", "))
 	}
 	return p.validateSchema()
 }
