@@ -201,7 +201,9 @@ type LoggerLevel struct {
 // included: which duplicate wins is the parser's choice. ok is false when
 // the value is no such map: both SDKs then fail the launch.
 func LogOverrides(s string, python bool) (pairs []LoggerLevel, ok bool) {
-	dec := json.NewDecoder(strings.NewReader(s))
+	// A byte order mark is skipped to fail closed: whether a Beam release's
+	// parser skips it is not documented.
+	dec := json.NewDecoder(strings.NewReader(strings.TrimPrefix(strings.TrimSpace(s), "\uFEFF")))
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {

@@ -61,6 +61,10 @@ func TestLogOverrides(t *testing.T) {
 	assert.True(t, ok, "Java reads the first JSON value")
 	assert.Equal(t, []gcp.LoggerLevel{{"a", "OFF"}, {"", "ERROR"}, {"a", "INFO"}}, pairs, "duplicates kept in order")
 
+	pairs, ok = gcp.LogOverrides("\uFEFF{\"\": \"OFF\"}", false)
+	assert.True(t, ok, "a byte order mark is skipped")
+	assert.Equal(t, []gcp.LoggerLevel{{"", "OFF"}}, pairs)
+
 	pairs, ok = gcp.LogOverrides(`[["", "CRITICAL"], ["x", 100], "ab"]`, true)
 	assert.True(t, ok, "Python merges an array of pairs")
 	assert.Equal(t, []gcp.LoggerLevel{{"", "CRITICAL"}, {"x", json.Number("100")}}, pairs)
