@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
@@ -22,14 +23,19 @@ var inlineCredentialFields = map[string][]string{
 func DataflowNoInlineCredentials() *policy.Policy {
 	return policy.Resource(policy.Meta{
 		Name:  "dataflow-no-inline-credentials",
-		Title: "Dataflow launch parameters hold no private keys",
+		Title: "Dataflow launch parameters hold no private keys or credentials",
 		Description: "Template parameters, pipeline options and transform name mappings are stored with the job and " +
 			"shown to anyone who can view it in the console, the API and the logs; a key passed there is " +
 			"disclosed. Every string of a Job's or FlexTemplateJob's parameters, additionalPipelineOptions and " +
 			"transformNameMapping, and of a Pipeline workload's launch parameters, launchOptions and transform " +
-			"name mappings, is searched (map keys too, and inside strings that are JSON, `--option=value` " +
-			"entries and base64 text) for a PEM private key or a JSON private_key member, the heart of every " +
-			"service account key file. Secret inputs are searched as well: Pulumi's encryption ends at the job.",
+			"name mappings (map keys too) is searched for private keys by their structure, not their armour: PEM " +
+			"blocks however laid out, and base64 (standard or URL-safe, with or without line breaks or padding), " +
+			"hex and binary DER decoded and checked for the ASN.1 shapes of PKCS#8 (what " +
+			"SnowflakeIO.withKeyPairRawAuth takes as a bare body), encrypted PKCS#8, PKCS#1, SEC1 and PKCS#12 " +
+			"(Google's legacy .p12 service account keys), OpenSSH and PuTTY keys, private JSON Web Keys, and " +
+			"JSON (also escaped inside strings or base64) holding a private_key member, a service account key " +
+			"file or a user's refresh token (authorized_user). Secret inputs are searched as well: Pulumi's " +
+			"encryption ends at the job. A finding names where the key is and its kind, never any part of it.",
 		Remediation: "Remove the key from the job's parameters and delete it. Dataflow workers authenticate as their " +
 			"worker service account; credentials a pipeline needs for a third-party system belong in Secret " +
 			"Manager, read by the pipeline at run time with roles/secretmanager.secretAccessor, and only the " +
@@ -60,60 +66,29 @@ func DataflowNoInlineCredentials() *policy.Policy {
 	})
 }
 
-// scanInlineCredentials reports every string inside v that holds key
-// material, by path only, and every unknown value that could.
+// scanInlineCredentials reports every string inside v that holds a
+// credential, by path and kind only, and every unknown value that could.
 func scanInlineCredentials(c *policy.Call, v gcp.Value) {
-	if holdsInlineCredentialFinding(v) {
-		reportInlineCredentials(c, v)
+	type found struct {
+		at    gcp.Value
+		inKey bool
+		what  gcp.KeyFinding
 	}
-}
-
-// holdsInlineCredentialFinding reports whether reportInlineCredentials has
-// anything to say about v, scanning in no particular order: most launch
-// parameters hold nothing, and then nothing is sorted or copied.
-func holdsInlineCredentialFinding(v gcp.Value) bool {
-	switch {
-	case v.IsUnknown():
+	var all []found
+	gcp.EachCredential(v, func(at gcp.Value, inKey bool, f gcp.KeyFinding) bool {
+		all = append(all, found{at, inKey, f})
 		return true
-	case v.IsMap():
-		for key, e := range v.All {
-			if gcp.HoldsKeyMaterial(key) || holdsInlineCredentialFinding(e) {
-				return true
-			}
-		}
-	case v.IsArray():
-		for _, it := range v.AllItems {
-			if holdsInlineCredentialFinding(it) {
-				return true
-			}
-		}
-	default:
-		s, ok := v.String()
-		return ok && gcp.HoldsKeyMaterial(s)
-	}
-	return false
-}
-
-// reportInlineCredentials reports, in key order, what scanInlineCredentials
-// describes.
-func reportInlineCredentials(c *policy.Call, v gcp.Value) {
-	switch {
-	case v.IsUnknown():
-		c.Unknown(v.Path())
-	case v.IsMap():
-		for _, e := range v.Entries() {
-			if gcp.HoldsKeyMaterial(e.Key) {
-				c.Violation(e.Value.Path(), "has a key that holds private key material; remove it and keep credentials out of launch parameters")
-			}
-			reportInlineCredentials(c, e.Value)
-		}
-	case v.IsArray():
-		for _, it := range v.Items() {
-			reportInlineCredentials(c, it)
-		}
-	default:
-		if s, ok := v.String(); ok && gcp.HoldsKeyMaterial(s) {
-			c.Violation(v.Path(), "holds private key material (a PEM private key or a service account key file); remove it and delete the key: workers authenticate as their service account, and secrets the pipeline needs belong in Secret Manager")
+	})
+	// Most launch parameters hold nothing; the rest is reported in path order.
+	slices.SortFunc(all, func(a, b found) int { return strings.Compare(a.at.Path(), b.at.Path()) })
+	for _, f := range all {
+		switch {
+		case !f.what.Found():
+			c.Unknown(f.at.Path())
+		case f.inKey:
+			c.Violation(f.at.Path(), "has a key that holds %s; remove it and keep credentials out of launch parameters", f.what)
+		default:
+			c.Violation(f.at.Path(), "holds %s; remove it and revoke it (delete the key): workers authenticate as their service account, and secrets the pipeline needs belong in Secret Manager", f.what)
 		}
 	}
 }

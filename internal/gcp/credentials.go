@@ -1,7 +1,6 @@
 package gcp
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,13 +13,14 @@ import (
 type CredentialKind uint8
 
 const (
-	// CredentialOther is valid credentials JSON that holds no key: an
-	// authorized_user refresh token, an impersonated_service_account
-	// configuration whose source is not a key, and so on.
+	// CredentialOther is valid credentials JSON that holds no key and no
+	// refresh token of a person: an impersonated_service_account
+	// configuration whose source is ambient credentials, and so on.
 	CredentialOther CredentialKind = iota
 	// CredentialServiceAccountKey is a service account key: JSON of type
 	// service_account (or gdch_service_account), or anything holding a
-	// private_key field or a PEM private key, at any depth.
+	// private_key field or private key material (FindCredential), at any
+	// depth.
 	CredentialServiceAccountKey
 	// CredentialFederated is a workload or workforce identity federation
 	// configuration: type external_account or
@@ -29,6 +29,12 @@ const (
 	// CredentialMalformed is text that is not a JSON object and holds no
 	// recognisable key material.
 	CredentialMalformed
+	// CredentialUserRefreshToken is authorized_user credentials: a
+	// person's OAuth refresh token and client secret (what `gcloud auth
+	// application-default login` writes), valid until revoked, also as the
+	// source of an impersonated_service_account configuration, which
+	// carries the refresh token all the same.
+	CredentialUserRefreshToken
 )
 
 func (k CredentialKind) String() string {
@@ -39,120 +45,34 @@ func (k CredentialKind) String() string {
 		return "federated credential configuration"
 	case CredentialMalformed:
 		return "malformed credentials"
+	case CredentialUserRefreshToken:
+		return "a user's refresh token"
 	}
 	return "credentials without a key"
 }
 
-var (
-	// privateKeyPEM matches the armour line of any PEM or PGP private key:
-	// PRIVATE KEY, RSA PRIVATE KEY, EC PRIVATE KEY, ENCRYPTED PRIVATE KEY,
-	// OPENSSH PRIVATE KEY, PGP PRIVATE KEY BLOCK.
-	privateKeyPEM = lazyRegexp(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----`)
-	// privateKeyField matches a `"private_key":` member, also when the JSON
-	// is itself escaped inside a string (`\"private_key\":`) or written
-	// with single quotes.
-	privateKeyField = lazyRegexp(`\\*["']private_key\\*["']\s*:`)
-	base64Text      = lazyRegexp(`^[A-Za-z0-9+/_-]+={0,2}$`)
-)
-
-// maxNesting bounds how deep HoldsKeyMaterial follows JSON strings and
-// base64 inside one another.
-const maxNesting = 4
-
-// HoldsKeyMaterial reports whether a string holds private key material: a
-// PEM private key, or a JSON `private_key` member (which every service
-// account key file has). It looks inside strings that are themselves JSON
-// (at any depth of escaping) and inside base64 text, which is how key files
-// are usually smuggled into parameters.
-func HoldsKeyMaterial(s string) bool { return holdsKey(s, 0) }
-
-func holdsKey(s string, depth int) bool {
-	// Each pattern needs its literal: most strings are ruled out without
-	// running either.
-	if (strings.Contains(s, "-----BEGIN ") && privateKeyPEM().MatchString(s)) ||
-		(strings.Contains(s, "private_key") && privateKeyField().MatchString(s)) {
-		return true
-	}
-	if depth >= maxNesting {
-		return false
-	}
-	t := strings.TrimSpace(s)
-	if t == "" {
-		return false
-	}
-	switch t[0] {
-	case '{', '[', '"':
-		var doc any
-		if json.Unmarshal([]byte(t), &doc) == nil && jsonHoldsKey(doc, depth+1, false) {
-			return true
-		}
-	}
-	// `--option=value` entries of additionalPipelineOptions.
-	if _, value, found := strings.Cut(t, "="); found && strings.HasPrefix(t, "-") {
-		if holdsKey(value, depth+1) {
-			return true
-		}
-	}
-	if decoded, ok := decodeBase64(t); ok {
-		return holdsKey(decoded, depth+1)
-	}
-	return false
-}
-
-// jsonHoldsKey walks a decoded JSON document for a private_key member (or,
-// with typed, a service account type) and for strings holding key material.
-func jsonHoldsKey(doc any, depth int, typed bool) bool {
+// typedServiceAccount reports whether a decoded credentials document names
+// the service_account (or gdch_service_account) type at any depth, such as
+// the source_credentials of an impersonated_service_account configuration.
+func typedServiceAccount(doc any) bool {
 	switch x := doc.(type) {
 	case map[string]any:
-		if _, ok := x["private_key"]; ok {
+		if t, ok := x["type"].(string); ok && IsServiceAccountType(t) {
 			return true
 		}
-		if typed {
-			if t, ok := x["type"].(string); ok && isServiceAccountType(t) {
-				return true
-			}
-		}
 		for _, e := range x {
-			if jsonHoldsKey(e, depth, typed) {
+			if typedServiceAccount(e) {
 				return true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if jsonHoldsKey(e, depth, typed) {
+			if typedServiceAccount(e) {
 				return true
 			}
 		}
-	case string:
-		return holdsKey(x, depth)
 	}
 	return false
-}
-
-func isServiceAccountType(t string) bool {
-	switch strings.TrimSpace(t) {
-	case "service_account", "gdch_service_account":
-		return true
-	}
-	return false
-}
-
-// decodeBase64 decodes text that is plausibly base64 of a key file: long
-// enough, of the base64 alphabet once whitespace is removed.
-func decodeBase64(s string) (string, bool) {
-	if len(s) < 64 { // removing whitespace only makes it shorter
-		return "", false
-	}
-	s = strings.Join(strings.Fields(s), "")
-	if len(s) < 64 || !base64Text().MatchString(s) {
-		return "", false
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return string(b), true
-		}
-	}
-	return "", false
 }
 
 // IsCredentialJSON reports whether a credentials value is JSON content (it
@@ -162,33 +82,53 @@ func IsCredentialJSON(s string) bool {
 }
 
 // ClassifyCredentials classifies the content of a credentials value or
-// file. Key material anywhere (a private_key member, a service_account type
-// at any depth, such as the source of an impersonated_service_account
-// configuration, or a PEM private key) makes it a key, whatever its
-// top-level type says.
+// file. Key material anywhere (FindCredential: a private_key member, a
+// PEM, DER or PKCS#12 key in any encoding, a service_account type at any
+// depth, such as the source of an impersonated_service_account
+// configuration) makes it a key, whatever its top-level type says; a
+// person's refresh token anywhere (authorized_user, also as the source of
+// an impersonated_service_account configuration) makes it a user
+// credential.
 func ClassifyCredentials(content string) CredentialKind {
+	found := FindCredential(content)
+	if found.Kind.PrivateKey() {
+		return CredentialServiceAccountKey
+	}
 	var doc any
 	if err := json.Unmarshal([]byte(strings.TrimSpace(content)), &doc); err != nil {
-		if HoldsKeyMaterial(content) {
-			return CredentialServiceAccountKey
+		if found.Kind == KeyUserRefreshToken {
+			return CredentialUserRefreshToken
 		}
 		return CredentialMalformed
 	}
 	obj, ok := doc.(map[string]any)
-	if !ok {
-		if HoldsKeyMaterial(content) {
-			return CredentialServiceAccountKey
-		}
+	switch {
+	case !ok:
 		return CredentialMalformed
-	}
-	if jsonHoldsKey(obj, 0, true) || HoldsKeyMaterial(content) {
+	case typedServiceAccount(obj):
 		return CredentialServiceAccountKey
+	case found.Kind == KeyUserRefreshToken || hasUserSource(obj):
+		return CredentialUserRefreshToken
 	}
 	switch t, _ := obj["type"].(string); strings.TrimSpace(t) {
 	case "external_account", "external_account_authorized_user":
 		return CredentialFederated
 	}
 	return CredentialOther
+}
+
+// hasUserSource reports whether credentials are, or impersonate from, an
+// authorized_user configuration, even one whose refresh token is missing
+// or not a string (the libraries then fail, but nothing shows it is not a
+// person's credential).
+func hasUserSource(obj map[string]any) bool {
+	for depth := 0; depth < maxKeyNesting && obj != nil; depth++ {
+		if t, _ := obj["type"].(string); strings.TrimSpace(t) == "authorized_user" {
+			return true
+		}
+		obj, _ = obj["source_credentials"].(map[string]any)
+	}
+	return false
 }
 
 // CredentialVerdict is what a credentials value (content or path) turned
@@ -205,13 +145,17 @@ type CredentialVerdict struct {
 // JudgeCredentials judges a credentials value the way the provider reads
 // it: JSON content is classified directly; anything else is a file path,
 // read and classified. A "path" that itself holds key material (a PEM key,
-// base64 of a key file) is a key without reading anything.
+// base64 of a key file) or a refresh token is judged without reading
+// anything.
 func JudgeCredentials(value string) CredentialVerdict {
 	if IsCredentialJSON(value) {
 		return CredentialVerdict{Kind: ClassifyCredentials(value)}
 	}
-	if HoldsKeyMaterial(value) {
+	switch found := FindCredential(value); {
+	case found.Kind.PrivateKey():
 		return CredentialVerdict{Kind: CredentialServiceAccountKey}
+	case found.Kind == KeyUserRefreshToken:
+		return CredentialVerdict{Kind: CredentialUserRefreshToken}
 	}
 	content, err := ReadCredentialFile(value)
 	if err != nil {

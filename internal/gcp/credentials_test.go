@@ -26,7 +26,7 @@ func fakeKeyJSON(t *testing.T) string {
 
 const externalAccount = `{"type":"external_account","audience":"//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/github/providers/github","subject_token_type":"urn:ietf:params:oauth:token-type:jwt","token_url":"https://sts.googleapis.com/v1/token","credential_source":{"file":"/tmp/token","format":{"type":"text"}},"service_account_impersonation_url":"https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@etl-prod-1234.iam.gserviceaccount.com:generateAccessToken"}`
 
-func TestHoldsKeyMaterial(t *testing.T) {
+func TestHoldsCredential(t *testing.T) {
 	key := fakeKeyJSON(t)
 	escaped, _ := json.Marshal(map[string]string{"config": key})
 	doubly, _ := json.Marshal(map[string]string{"outer": string(escaped)})
@@ -58,7 +58,7 @@ func TestHoldsKeyMaterial(t *testing.T) {
 		"empty":                 {"", false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, tc.want, HoldsKeyMaterial(tc.in))
+			assert.Equal(t, tc.want, HoldsCredential(tc.in))
 		})
 	}
 }
@@ -74,20 +74,23 @@ func TestClassifyCredentials(t *testing.T) {
 		in   string
 		want CredentialKind
 	}{
-		"service account key":             {key, CredentialServiceAccountKey},
-		"service_account without key":     {`{"type":"service_account","client_email":"x@y"}`, CredentialServiceAccountKey},
-		"gdch":                            {`{"type":"gdch_service_account"}`, CredentialServiceAccountKey},
-		"private_key without type":        {`{"private_key":"x"}`, CredentialServiceAccountKey},
-		"external account with key":       {`{"type":"external_account","private_key":"x"}`, CredentialServiceAccountKey},
-		"impersonation from key":          {string(impersonatedKey), CredentialServiceAccountKey},
-		"impersonation from user":         {impersonatedUser, CredentialOther},
-		"external account":                {externalAccount, CredentialFederated},
-		"workforce":                       {`{"type":"external_account_authorized_user","refresh_token":"x"}`, CredentialFederated},
-		"authorized user":                 {`{"type":"authorized_user","client_id":"x","refresh_token":"y"}`, CredentialOther},
-		"broken json with key":            {`{"type":"service_account","private_key":"` + "-----BEGIN PRIVATE KEY-----", CredentialServiceAccountKey},
-		"broken json":                     {`{"type":`, CredentialMalformed},
-		"json array":                      {`["x"]`, CredentialMalformed},
-		"external account, padded spaces": {"  \n" + externalAccount + "\n", CredentialFederated},
+		"service account key":               {key, CredentialServiceAccountKey},
+		"service_account without key":       {`{"type":"service_account","client_email":"x@y"}`, CredentialServiceAccountKey},
+		"gdch":                              {`{"type":"gdch_service_account"}`, CredentialServiceAccountKey},
+		"private_key without type":          {`{"private_key":"x"}`, CredentialServiceAccountKey},
+		"external account with key":         {`{"type":"external_account","private_key":"x"}`, CredentialServiceAccountKey},
+		"impersonation from key":            {string(impersonatedKey), CredentialServiceAccountKey},
+		"impersonation from user":           {impersonatedUser, CredentialUserRefreshToken},
+		"impersonation from user, no token": {`{"type":"impersonated_service_account","source_credentials":{"type":"authorized_user","client_id":"x"}}`, CredentialUserRefreshToken},
+		"impersonation from ambient":        {`{"type":"impersonated_service_account","service_account_impersonation_url":"https://example"}`, CredentialOther},
+		"external account":                  {externalAccount, CredentialFederated},
+		"workforce":                         {`{"type":"external_account_authorized_user","refresh_token":"x"}`, CredentialFederated},
+		"authorized user":                   {`{"type":"authorized_user","client_id":"x","refresh_token":"y"}`, CredentialUserRefreshToken},
+		"authorized user base64":            {base64.StdEncoding.EncodeToString([]byte(`{"type":"authorized_user","client_id":"x","client_secret":"s","refresh_token":"1//0abcdefghijklmnop"}`)), CredentialUserRefreshToken},
+		"broken json with key":              {`{"type":"service_account","private_key":"` + "-----BEGIN PRIVATE KEY-----", CredentialServiceAccountKey},
+		"broken json":                       {`{"type":`, CredentialMalformed},
+		"json array":                        {`["x"]`, CredentialMalformed},
+		"external account, padded spaces":   {"  \n" + externalAccount + "\n", CredentialFederated},
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, tc.want, ClassifyCredentials(tc.in))
