@@ -18,12 +18,21 @@ type providerCredentialsConfig struct {
 func ProviderFederatedCredentials() *policy.Policy {
 	return policy.Resource(policy.Meta{
 		Name:  "provider-federated-credentials",
-		Title: "The gcp provider authenticates without a service account key",
+		Title: "The gcp provider authenticates without a service account key or a user's refresh token",
 		Description: "A service account key in the provider's credentials (stack config gcp:credentials, an explicit " +
 			"gcp.Provider, or a key file they name) is a long-lived secret copied into every CI system and laptop " +
 			"that deploys the stack. Credentials that are JSON of type service_account, or hold a private_key or " +
 			"a PEM private key anywhere (for example as the source of an impersonated_service_account file), are " +
-			"keys; an external_account configuration (workload identity federation), externalCredentials, " +
+			"keys, whatever their encoding (base64, a PKCS#12 file, a bare PKCS#8 body: the key-material " +
+			"detector reads structure, not armour). authorized_user credentials (what `gcloud auth " +
+			"application-default login` writes: a person's refresh token and client secret) are a long-lived " +
+			"personal credential, valid until revoked and tied to a human rather than the pipeline, and fail " +
+			"the same way, also as the source_credentials of an impersonated_service_account configuration, " +
+			"which carries the refresh token all the same " +
+			"(https://cloud.google.com/docs/authentication/application-default-credentials). An " +
+			"external_account configuration (workload identity federation), external_account_authorized_user " +
+			"(workforce identity federation, whose gcloud sessions the workforce pool bounds to 12 hours at most, " +
+			"https://cloud.google.com/iam/docs/manage-workforce-identity-pools-providers), externalCredentials, " +
 			"accessToken and impersonateServiceAccount on top of federated or ambient credentials are not. A " +
 			"credentials value that is not JSON is a file path: it is read (relative to the working directory, " +
 			"~ for the home directory) and judged the same way, and a path that cannot be read fails unless " +
@@ -100,6 +109,8 @@ func judgeProviderCredentials(c *policy.Call, cfg *providerCredentialsConfig, pa
 		c.Violation(path, "names a credentials file the policy pack cannot read, so it cannot be shown not to be a service account key; %s, or set allowCredentialFiles if credential files are vetted elsewhere", fix)
 	case v.Kind == gcp.CredentialServiceAccountKey:
 		c.Violation(path, "%s a service account key; %s", source, fix)
+	case v.Kind == gcp.CredentialUserRefreshToken:
+		c.Violation(path, "%s a user's OAuth refresh token (authorized_user credentials, also as the source of impersonation), a personal credential that works until it is revoked; authenticate through workload identity federation (an external_account credential configuration or externalCredentials, optionally with impersonateServiceAccount) and revoke the token", source)
 	case v.Kind == gcp.CredentialMalformed:
 		c.Violation(path, "%s text that is not credentials JSON, so it cannot be shown not to be a service account key; %s", source, fix)
 	}
