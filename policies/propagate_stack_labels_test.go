@@ -319,6 +319,17 @@ func TestRemediateOtherLabelFields(t *testing.T) {
 	require.NotNil(t, got)
 	assert.Equal(t, pslMap("severity", "page", "pulumi-project", "data-platform", "pulumi-stack", "prod_eu"), got.Get("userLabels"))
 
+	// A Cloud Run v1 Service keeps its labels in metadata, beside the
+	// namespace; without metadata it is left alone.
+	const run = "gcp:cloudrun/service:Service"
+	got = pslRemediate(t, pack, pslResource(run, "api", map[string]property.Value{
+		"metadata": pslObj(map[string]property.Value{"namespace": pslStr("etl-prod-1234"), "labels": pslMap("team", "data")})}, nil), pslStackInfo)
+	require.NotNil(t, got)
+	assert.Equal(t, pslStr("etl-prod-1234"), got.Get("metadata").AsMap().Get("namespace"))
+	assert.Equal(t, pslMap("pulumi-project", "data-platform", "pulumi-stack", "prod_eu", "team", "data"), got.Get("metadata").AsMap().Get("labels"))
+	assert.True(t, got.Get("labels").IsNull(), "a Cloud Run v1 Service has no top-level labels")
+	assert.Nil(t, pslRemediate(t, pack, pslResource(run, "bare", map[string]property.Value{"name": pslStr("bare")}, nil), pslStackInfo))
+
 	got = pslRemediate(t, pack, pslResource(gcp.DataflowJob, "stream", map[string]property.Value{
 		"parameters": pslMap("inputTopic", "projects/p/topics/t")}, nil), pslStackInfo)
 	require.NotNil(t, got)

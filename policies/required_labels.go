@@ -36,10 +36,15 @@ func RequiredLabels() *policy.Policy {
 		Name:  "required-labels",
 		Title: "Dataflow jobs and their infrastructure carry the mandatory labels",
 		Description: "Labels are how cost reports, alerting and incident response find the owner of a Dataflow " +
-			"job and the buckets, topics and datasets around it. Labels set through the provider's " +
-			"defaultLabels count; a Pipeline's additionalUserLabels get no provider defaults.",
-		Remediation: "Add the missing keys to the resource's labels (for a Pipeline, to additionalUserLabels in " +
-			"each workload environment), or set them once for every resource with defaultLabels on the gcp " +
+			"job and the buckets, topics and datasets around it. Labels are read wherever pulumi-gcp carries " +
+			"them (a top-level labels input, a GKE cluster's resourceLabels, a Cloud Run v1 Service's " +
+			"metadata.labels). Labels set through the provider's defaultLabels count where pulumi-gcp merges " +
+			"them (not into a Pipeline's additionalUserLabels, nor into metadata.labels when metadata is " +
+			"absent). A key with an empty value names no owner and counts as missing, also when it " +
+			"overrides a non-empty provider default.",
+		Remediation: "Add the missing keys, each with a non-empty value, to the resource's labels field (for a " +
+			"Pipeline, to additionalUserLabels in each workload environment; for a Cloud Run v1 Service, to " +
+			"metadata.labels), or set them once for every resource with defaultLabels on the gcp " +
 			"provider (stack config gcp:defaultLabels or an explicit gcp.Provider).",
 		URL:      "https://cloud.google.com/resource-manager/docs/creating-managing-labels",
 		Severity: policy.Medium,
@@ -68,6 +73,11 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 		c.Violation(set.Defaults.Value.Path(), "provider defaultLabels is not a JSON object of label keys to values; fix the stack config gcp:defaultLabels")
 	}
 	for _, key := range cfg.RequiredLabels {
+		if set.Own.Has(key) && set.Own.Get(key).IsAbsent() {
+			// A null own value is no value, whatever a default would give.
+			c.Violation(gcp.JoinPath(set.Own.Path(), key), "required label %q is null; set it to a value", key)
+			continue
+		}
 		v, present, final := set.Lookup(key)
 		switch present {
 		case gcp.Unknown:
@@ -83,6 +93,21 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 			}
 			continue
 		}
+		val, ok := v.String()
+		if final && ok && val == "" {
+			// Google Cloud accepts an empty value, but it names no owner: a
+			// key with nothing in it is as good as missing. A value not known
+			// yet is judged when it is, at update.
+			where := ""
+			switch {
+			case set.Own.Get(key).IsAbsent():
+				where = " in the provider's defaultLabels"
+			case set.Defaults != nil && nonEmptyDefault(set.Defaults, key):
+				where = ", overriding the provider's default value"
+			}
+			c.Violation(gcp.JoinPath(set.Own.Path(), key), "required label %q is empty%s; set it to a value", key, where)
+			continue
+		}
 		re := cfg.allowed[key]
 		if re == nil {
 			continue
@@ -91,9 +116,19 @@ func checkLabelSet(c *policy.Call, set gcp.LabelSet, cfg *requiredLabelsConfig) 
 			c.Unknown(gcp.JoinPath(set.Own.Path(), key))
 			continue
 		}
-		val, ok := v.String()
 		if !ok || !re.MatchString(val) {
 			c.Violation(gcp.JoinPath(set.Own.Path(), key), "label %q has value %s, which does not match %q; use an allowed value", key, v.Display(), cfg.AllowedValues[key])
 		}
 	}
+}
+
+// nonEmptyDefault reports whether the provider's defaultLabels give key a
+// value other than "".
+func nonEmptyDefault(d *gcp.DefaultLabels, key string) bool {
+	v := d.Value.Get(key)
+	if v.IsAbsent() {
+		return false
+	}
+	s, ok := v.String()
+	return !ok || s != ""
 }

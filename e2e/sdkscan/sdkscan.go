@@ -312,3 +312,35 @@ func Named(goType string) string {
 		}
 	}
 }
+
+// Types returns every struct type declared in the pulumiTypes*.go files of
+// go/gcp/<pkg>, by Go name, each with its pulumi-tagged fields. Walking all
+// nested types of a package is then one parse of its files instead of one per
+// lookup, as Type does.
+func Types(dir, pkg string) (map[string][]Field, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "go", "gcp", pkg, "pulumiTypes*.go"))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Field{}
+	for _, path := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok {
+				continue
+			}
+			for _, s := range gd.Specs {
+				if ts, ok := s.(*ast.TypeSpec); ok {
+					if st, ok := ts.Type.(*ast.StructType); ok {
+						out[ts.Name.Name] = fields(st)
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}

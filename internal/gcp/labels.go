@@ -8,23 +8,26 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
-// Label-related type tokens outside the generated `labels` list.
+// Label-related type tokens: a GKE cluster's labels are resourceLabels (in
+// the generated labelFields); an SQL instance's are settings.userLabels, which
+// get no provider defaults.
 const (
 	ContainerCluster = "gcp:container/cluster:Cluster"
 	SQLInstance      = "gcp:sql/databaseInstance:DatabaseInstance"
 )
 
 // LabelTargets lists every type token that carries resource labels in some
-// field: the generated `labels` types, the `userLabels` types, container
-// clusters, SQL instances and the three Dataflow types.
+// field: the generated labelFields types (a labels input with
+// effectiveLabels beside it, at any depth), the `userLabels` types, SQL
+// instances and the Data Pipeline.
 func LabelTargets() []string { return slices.Clone(labelTargets()) }
 
 var labelTargets = sync.OnceValue(func() []string {
-	seen := map[string]struct{}{ContainerCluster: {}, SQLInstance: {}}
+	seen := map[string]struct{}{SQLInstance: {}}
 	for _, t := range DataflowTypes {
 		seen[t] = struct{}{}
 	}
-	for t := range labelTypes {
+	for t := range labelFields {
 		seen[t] = struct{}{}
 	}
 	for t := range userLabelTypes {
@@ -32,6 +35,17 @@ var labelTargets = sync.OnceValue(func() []string {
 	}
 	return setList(seen)
 })
+
+// LabelFieldPaths returns, per type token, the property path of the labels
+// input that pulumi-gcp merges with the provider's defaultLabels (for the
+// conformance test, which proves each path exists in the SDK).
+func LabelFieldPaths() map[string][]string {
+	out := make(map[string][]string, len(labelFields))
+	for t, p := range labelFields {
+		out[t] = slices.Clone(p)
+	}
+	return out
+}
 
 // LabelSet is one labels field of a resource, with the provider defaults
 // that apply to it.
@@ -62,26 +76,40 @@ func addsAttribution(p *Provider) bool {
 // Labels returns the labels fields of a resource; nil for a type without
 // labels.
 func Labels(r *Resource) []LabelSet {
-	switch {
-	case r.Type == DataflowPipeline:
+	switch r.Type {
+	case DataflowPipeline:
 		var out []LabelSet
 		for _, env := range WorkerEnvs(r) {
 			out = append(out, LabelSet{Own: env.Labels()})
 		}
 		return out
-	case r.Type == ContainerCluster:
-		return []LabelSet{{Own: r.Get("resourceLabels"), Defaults: ProviderDefaultLabels(r.Provider), Attribution: addsAttribution(r.Provider)}}
-	case r.Type == SQLInstance:
+	case SQLInstance:
 		// settings.userLabels and the monitoring userLabels get no provider
 		// defaults: pulumi-gcp v9.6.0 gives these types no effectiveLabels.
 		return []LabelSet{{Own: r.At("settings", "userLabels")}}
-	case r.Type == DataflowJob || r.Type == DataflowFlexTemplateJob || HasLabels(r.Type):
-		return []LabelSet{{Own: r.Get("labels"), Defaults: ProviderDefaultLabels(r.Provider), Attribution: addsAttribution(r.Provider)}}
+	}
+	if path, ok := labelFields[r.Type]; ok {
+		return []LabelSet{mergedLabels(r, path)}
 	}
 	if _, ok := userLabelTypes[r.Type]; ok {
 		return []LabelSet{{Own: r.Get("userLabels")}}
 	}
 	return nil
+}
+
+// mergedLabels reads a labels input that pulumi-gcp merges with the
+// provider's defaultLabels and attribution label. A nested one (a Cloud Run
+// v1 Service's metadata.labels) gets them only when the object around it is
+// present: the provider's diff leaves effectiveLabels alone without one
+// (terraform-provider-google's SetMetadataLabelsDiff).
+func mergedLabels(r *Resource, path []string) LabelSet {
+	set := LabelSet{Own: r.At(path...)}
+	if len(path) > 1 && r.At(path[:len(path)-1]...).IsAbsent() {
+		return set
+	}
+	set.Defaults = ProviderDefaultLabels(r.Provider)
+	set.Attribution = addsAttribution(r.Provider)
+	return set
 }
 
 // DefaultLabels are a provider's defaultLabels input.

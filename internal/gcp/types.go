@@ -82,14 +82,20 @@ var allIAMTypes = sync.OnceValue(func() []string {
 })
 
 // LabelTypes lists the type tokens whose args have a top-level `labels` input
-// that holds resource labels.
-func LabelTypes() []string { return setList(labelTypes) }
+// that holds resource labels (pulumi-gcp gives it effectiveLabels).
+func LabelTypes() []string {
+	var out []string
+	for t, path := range labelFields {
+		if len(path) == 1 && path[0] == "labels" {
+			out = append(out, t)
+		}
+	}
+	sortStrings(out)
+	return out
+}
 
 // UserLabelTypes lists the type tokens whose labels input is `userLabels`.
 func UserLabelTypes() []string { return setList(userLabelTypes) }
-
-// HasLabels reports whether token has a top-level resource `labels` input.
-func HasLabels(token string) bool { _, ok := labelTypes[token]; return ok }
 
 func setList(m map[string]struct{}) []string {
 	out := make([]string, 0, len(m))
