@@ -55,7 +55,7 @@ func (c *guardedOptionsConfig) Validate() error {
 // DataflowNoGuardedOptionOverrides forbids pipeline options that override,
 // from inside a job, the worker settings the other guardrails check.
 func DataflowNoGuardedOptionOverrides() *policy.Policy {
-	return policy.Resource(policy.Meta{
+	return policy.ByType(policy.Meta{
 		Name:  "dataflow-no-guarded-option-overrides",
 		Title: "Dataflow pipeline options do not override the guarded worker settings",
 		Description: "Pipeline options passed to a job win over the resource's own properties, so an option can " +
@@ -109,7 +109,25 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedOptions":{"type":"array","items":{"type":"string","minLength":1},"default":[],
 				"description":"Option names that may be set anyway. Each lets through exactly the key it names (compared in any case, leading dashes, underscores and hyphens ignored), not the option's other spellings or prefixes."}}}`,
-	}, func(c *policy.Call, r *gcp.Resource, cfg *guardedOptionsConfig) {
+	},
+		policy.On(checkGuardedOptions(onJob), gcp.DataflowJob),
+		policy.On(checkGuardedOptions(onFlexTemplateJob), gcp.DataflowFlexTemplateJob),
+		policy.On(checkGuardedOptions(onPipeline), gcp.DataflowPipeline))
+}
+
+// dataflowKind says which of the three Dataflow resources a check reads, for
+// the fix it names.
+type dataflowKind uint8
+
+const (
+	onJob dataflowKind = iota
+	onFlexTemplateJob
+	onPipeline
+)
+
+// checkGuardedOptions is the check for one kind of Dataflow resource.
+func checkGuardedOptions(kind dataflowKind) func(c *policy.Call, r *gcp.Resource, cfg *guardedOptionsConfig) {
+	return func(c *policy.Call, r *gcp.Resource, cfg *guardedOptionsConfig) {
 		opts, unknown := c.Views().PipelineOptions(r)
 		items, unknownItems := gcp.Experiments(r, opts)
 		var reported []string
@@ -137,7 +155,7 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 					}
 					if !g.location {
 						c.Violation(o.Path(), "sets the pipeline option %s%s, which overrides %s outside the resource "+
-							"properties the other guardrails check; remove it%s", name, m.How(g.option), g.what, g.fix(r.Type))
+							"properties the other guardrails check; remove it%s", name, m.How(g.option), g.what, g.fix(kind))
 						continue
 					}
 					if declared == nil {
@@ -152,22 +170,16 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 					}
 					c.Violation(o.Path(), "sets the pipeline option %s%s, which moves %s to a location that is not a "+
 						"bucket the resource declares, out of reach of dataflow-staging-bucket-hardening; remove it%s "+
-						"(an option naming the declared bucket may stay)", name, m.How(g.option), g.what, g.fix(r.Type))
+						"(an option naming the declared bucket may stay)", name, m.How(g.option), g.what, g.fix(kind))
 				}
 			}
 		}
-	})
+	}
 }
 
 // fix says where the setting belongs.
-func (g guardedOption) fix(typ string) string {
-	field := g.job
-	switch typ {
-	case gcp.DataflowFlexTemplateJob:
-		field = g.flex
-	case gcp.DataflowPipeline:
-		field = g.pipeline
-	}
+func (g guardedOption) fix(kind dataflowKind) string {
+	field := [...]string{onJob: g.job, onFlexTemplateJob: g.flex, onPipeline: g.pipeline}[kind]
 	if field == "" {
 		return " and, if the deployment must act as another identity, set impersonateServiceAccount on the gcp provider"
 	}
