@@ -2,10 +2,12 @@ package gcp
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -357,6 +359,13 @@ func (k *keyScan) encoded(s string, depth int, enc, bodies string) {
 		})
 	}
 	t := strings.TrimSpace(s)
+	// Base64 broken into lines or groups of any width, which the runs do
+	// not join.
+	if len(t) >= minEncodedKey && !k.done() && strings.ContainsAny(t, " \t\r\n") && onlyBase64AndSpace(t) {
+		if b, ok := k.decodeBase64([]byte(strings.Join(strings.Fields(t), ""))); ok {
+			k.bytes(b, depth+1, firstEncoding(enc, bodies))
+		}
+	}
 	if b, ok := k.decodeHex(t); ok {
 		k.bytes(b, depth+1, firstEncoding(enc, "hex"))
 	}
@@ -384,13 +393,51 @@ func (k *keyScan) bytes(b []byte, depth int, enc string) {
 	case bytes.HasPrefix(b, opensshMagic):
 		k.found(KeyOpenSSH, enc)
 		return
+	case bytes.HasPrefix(b, gzipMagic):
+		if plain, ok := k.gunzip(b); ok {
+			k.bytes(plain, depth+1, enc)
+		}
+		return
 	}
 	if looksLikeText(b) {
 		k.text(string(b), depth, enc)
 	}
 }
 
-var opensshMagic = []byte("openssh-key-v1\x00")
+var (
+	opensshMagic = []byte("openssh-key-v1\x00")
+	gzipMagic    = []byte{0x1f, 0x8b, 0x08}
+)
+
+// gunzip inflates gzip data (base64 of a gzipped key file fits where the
+// file does not), within what is left of the scan's decoding budget.
+func (k *keyScan) gunzip(b []byte) ([]byte, bool) {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, false
+	}
+	limit := int64(min(maxDecoded-k.decoded, 1<<20))
+	if limit <= 0 {
+		return nil, false
+	}
+	out, err := io.ReadAll(io.LimitReader(r, limit))
+	if err != nil && len(out) == 0 {
+		return nil, false
+	}
+	k.decoded += len(out)
+	return out, true
+}
+
+// onlyBase64AndSpace reports whether s holds nothing but base64 characters,
+// padding and whitespace.
+func onlyBase64AndSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isBase64Char(c) && c != '=' && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
 
 // looksLikeText reports whether decoded bytes are worth scanning as text:
 // UTF-8 without control characters other than whitespace.

@@ -1,6 +1,8 @@
 package gcp
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -174,6 +176,9 @@ func keyFormats(t testing.TB) []keyFormat {
 		{"sec1 body", wrap(b64(k.sec1), 64, "\n"), KeySEC1},
 		{"encrypted pkcs8 body", b64(k.encryptedPKCS8), KeyEncryptedPKCS8},
 		{"pem in base64", b64([]byte(pkcs8PEM)), KeyPKCS8},
+		{"key file gzip base64", b64(gzipped(t, saKey)), KeyServiceAccountFile},
+		{"key file base64 in groups of ten", wrap(b64([]byte(saKey)), 10, " "), KeyServiceAccountFile},
+		{"pkcs8 body in lines of ten", wrap(b64(k.pkcs8EC), 10, "\n"), KeyPKCS8},
 		{"pem in base64 in base64", b64([]byte(b64([]byte(pkcs8PEM)))), KeyPKCS8},
 		// Service account key files.
 		{"key file", saKey, KeyServiceAccountFile},
@@ -225,6 +230,16 @@ func keyFormats(t testing.TB) []keyFormat {
 		{"empty", "", NoKey},
 	}
 	return formats
+}
+
+func gzipped(t testing.TB, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, err := w.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
 }
 
 func mustJSON(t testing.TB, v any) string {
