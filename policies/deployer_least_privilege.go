@@ -60,8 +60,14 @@ func DeployerLeastPrivilege() *policy.Policy {
 		Description: "CI pipelines authenticate through a workload identity pool and either impersonate a " +
 			"deployer service account (roles/iam.workloadIdentityUser or roles/iam.serviceAccountTokenCreator on " +
 			"it) or are granted roles directly as principal:// or principalSet:// members. Whoever can push to the " +
-			"repository holds those roles, so they should only launch and inspect Dataflow jobs, read templates " +
-			"and act as the worker account. The impersonation grants themselves are the federation mechanism and " +
+			"repository holds those roles, so they should only launch and inspect Dataflow jobs and Data Pipelines, " +
+			"read templates and act as the worker account. roles/datapipelines.admin is the only predefined role " +
+			"with the datapipelines.pipelines.create, update and delete permissions a deployer of " +
+			"gcp.dataflow.Pipeline needs, and it holds nothing else but resourcemanager.projects.get and list " +
+			"(https://cloud.google.com/iam/docs/roles-permissions/datapipelines): it, roles/datapipelines.invoker " +
+			"and roles/datapipelines.viewer are allowed by default, on the project (Data Pipelines has no " +
+			"resource-level IAM), also in a landing-zone stack that grants them before any pipeline exists. " +
+			"The impersonation grants themselves are the federation mechanism and " +
 			"are not checked here; workforce pool principals are people, not deployers. Every grant in the stack " +
 			"counts, with or without a condition. A grant on an organization or folder is inherited by every " +
 			"project below it, so any deployer role there is a violation. A role carrying " +
@@ -80,7 +86,8 @@ func DeployerLeastPrivilege() *policy.Policy {
 			"workloadIdentityUser, serviceAccountOpenIdTokenCreator) that allowedRoles admits is held to the same " +
 			"rule.",
 		Remediation: "Grant the deployer only roles/dataflow.developer (or dataflow.admin / dataflow.viewer), " +
-			"roles/storage.objectViewer on the template bucket and roles/iam.serviceAccountUser on the worker " +
+			"roles/datapipelines.admin when it deploys Data Pipelines, roles/storage.objectViewer on the " +
+			"template bucket and roles/iam.serviceAccountUser on the worker " +
 			"service account (gcp.serviceaccount.IAMMember), all on the project or a resource, never on a folder " +
 			"or the organization. Keep admin roles off the accounts the deployer may act as; name worker accounts " +
 			"the stack does not run jobs with in allowedServiceAccounts or allowedServiceAccountPattern. Manage " +
@@ -95,6 +102,7 @@ func DeployerLeastPrivilege() *policy.Policy {
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":["roles/dataflow.admin","roles/dataflow.developer","roles/dataflow.viewer",
+					"roles/datapipelines.admin","roles/datapipelines.invoker","roles/datapipelines.viewer",
 					"roles/storage.objectViewer","roles/iam.serviceAccountUser"],
 				"description":"Roles a deployer identity may be granted on a project or a resource (never above); a list given here replaces the default."},
 			"allowedServiceAccountPattern":{"type":"string","format":"regex","default":"",

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,9 +149,54 @@ func assertNoSecretLeak(t *testing.T, path string, findings []policy.Finding) {
 	collectPlaintexts(t, json.RawMessage(raw), &secrets)
 	for _, f := range findings {
 		for _, s := range secrets {
-			assert.NotContains(t, describe(f), s, "finding on %s prints a secret", f.URN)
+			assert.False(t, printsSecret(describe(f), s), "finding on %s prints the secret %q: %s", f.URN, s, describe(f))
 		}
 	}
+}
+
+// tokenSecretsBelow mirrors the evaluator's rule (internal/policy/secrets.go):
+// a secret shorter than this is printed only where it stands as a whole
+// token; inside another word ("prod" in "acme-cicd-prod.iam") it is part of
+// that word, not the secret.
+const tokenSecretsBelow = 16
+
+// printsSecret reports whether text shows secret: anywhere when it is long,
+// as a whole token when it is short.
+func printsSecret(text, secret string) bool {
+	if len(secret) >= tokenSecretsBelow {
+		return strings.Contains(text, secret)
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], secret)
+		if j < 0 {
+			return false
+		}
+		if start := i + j; standsAlone(text, secret, start) {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+// standsAlone reports whether the occurrence of secret at start is bounded
+// by the text's edges or characters that cannot belong to it: anything but
+// letters, digits, marks, _, - and the secret's own characters.
+func standsAlone(text, secret string, start int) bool {
+	belongs := func(r rune) bool {
+		return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '_' || r == '-' ||
+			strings.ContainsRune(secret, r)
+	}
+	if start > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(text[:start]); belongs(r) {
+			return false
+		}
+	}
+	if end := start + len(secret); end < len(text) {
+		if r, _ := utf8.DecodeRuneInString(text[end:]); belongs(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func collectPlaintexts(t *testing.T, raw json.RawMessage, out *[]string) {

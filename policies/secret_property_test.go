@@ -12,18 +12,19 @@ package policies_test
 //     resources marshalled as the engine sends them (secret envelopes), its
 //     warnings, and the in-engine report in SARIF and JSON.
 //
-// No secret of four characters or more may appear, except where it is
-// covered by a string that is not secret: a policy's own metadata (name,
-// title, description, remediation, URL, family), its configuration (schema
-// defaults and the fixture's settings, such as a role like roles/editor),
-// URNs and their parts, resource types, property keys (paths are made of
-// keys, never values), the names made label-safe, and the text the pack's
-// own source writes (every string literal of the pack's non-test Go files,
-// split at its format verbs: "set it to \"WORKER_IP_PRIVATE\"" or "the
-// provider's defaultLabels" are the pack talking, not the resource). Besides each
-// whole string, the parts a policy might extract count as secrets too: the
-// strings inside a JSON document (a policyData, a credentials file) and the
-// email inside an IAM member.
+// No secret of four characters or more may appear (one shorter than
+// tokenSecretsBelow only where it stands as a whole token, as the evaluator
+// scrubs it), except where it is covered by a string that is not secret: a
+// policy's own metadata (name, title, description, remediation, URL, family),
+// its configuration (schema defaults and the fixture's settings, such as a role
+// like roles/editor), URNs and their parts, resource types, property keys
+// (paths are made of keys, never values), the names made label-safe, and the
+// text the pack's own source writes (every string literal of the pack's
+// non-test Go files, split at its format verbs: "set it to
+// \"WORKER_IP_PRIVATE\"" or "the provider's defaultLabels" are the pack
+// talking, not the resource). Besides each whole string, the parts a policy
+// might extract count as secrets too: the strings inside a JSON document (a
+// policyData, a credentials file) and the email inside an IAM member.
 
 import (
 	"bytes"
@@ -326,6 +327,10 @@ func (c *spLeakCheck) leaks(text string) []string {
 				break
 			}
 			start := i + j
+			if len(sec) < tokenSecretsBelow && !standsAlone(text, sec, start) {
+				i = start + 1 // part of another word: not the secret (see printsSecret)
+				continue
+			}
 			if !c.covered(text, sec, start) {
 				lo, hi := max(0, start-80), min(len(text), start+len(sec)+80)
 				out = append(out, fmt.Sprintf("secret %q: ...%s...", sec, text[lo:hi]))

@@ -34,6 +34,8 @@ func reporter(name string, level policy.Level) *policy.Policy {
 				c.Violation("labels.secret", "value %s is wrong (max %d)", r.Get("secret").Display(), cfg.Max)
 			case "raw-secret":
 				c.Violation("", "leaks %s", r.Get("secret").Str())
+			case "raw-label":
+				c.Violation("", "leaks %s", r.At("labels", "env").Str())
 			case "unknown":
 				c.Unknown("labels")
 			case "panic":
@@ -172,9 +174,9 @@ func TestConfigureAssertsFormatsLikeTheEngine(t *testing.T) {
 
 func TestValuesAlsoHeldInTheClearAreNotScrubbed(t *testing.T) {
 	pack := newPack(t, reporter("p", policy.Mandatory))
-	r := res("raw-secret")
+	r := res("raw-label")
 	// The same value in plain labels and in secret effectiveLabels, as pulumi-gcp outputs have it.
-	r.Props = r.Props.Set("secret", property.New("prod-europe")).
+	r.Props = r.Props.Set("labels", property.New(map[string]property.Value{"env": property.New("prod-europe")})).
 		Set("effectiveLabels", property.New(map[string]property.Value{"env": property.New("prod-europe")}).WithSecret(true))
 	fs, _ := pack.Analyze(context.Background(), r, policy.Options{})
 	require.Len(t, fs, 1)
