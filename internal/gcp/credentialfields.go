@@ -31,14 +31,12 @@ var credentialReferencePrefixes = []string{"secretmanager", "secretversion", "cr
 // holds a credential, by its name: secretData, jdbcPassword, client_secret,
 // API_TOKEN, passwordWo (a write-only input) and the like. Names such as
 // secretId, tokenUri or kmsKeyName, which name or locate one, do not count.
+// It allocates nothing: the scrubber asks it of every key of a stack.
 func IsCredentialField(name string) bool {
 	if len(name) < 3 {
 		return false
 	}
-	if strings.ContainsAny(name, "_-") {
-		name = strings.NewReplacer("_", "", "-", "").Replace(name)
-	}
-	if hasFoldSuffix(name, "wo") && len(name) > 2 && isCredentialName(name[:len(name)-2]) {
+	if rest, ok := cutFoldSuffix(name, "wo"); ok && isCredentialName(rest) {
 		return true // pulumi-gcp's write-only twins: passwordWo, secretDataWo
 	}
 	return isCredentialName(name)
@@ -51,18 +49,41 @@ func isCredentialName(name string) bool {
 		}
 	}
 	for _, n := range credentialFieldNames {
-		if strings.EqualFold(name, n) {
+		if rest, ok := cutFoldSuffix(name, n); ok && rest == "" {
 			return true
 		}
 	}
 	for _, suffix := range credentialFieldSuffixes {
-		if hasFoldSuffix(name, suffix) {
+		if _, ok := cutFoldSuffix(name, suffix); ok {
 			return true
 		}
 	}
 	return false
 }
 
-func hasFoldSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+// cutFoldSuffix removes suffix (lowercase ASCII) from the end of name,
+// ignoring case and any _ or - in name, and returns what comes before it
+// without the separators next to it.
+func cutFoldSuffix(name, suffix string) (string, bool) {
+	i := len(name)
+	for j := len(suffix) - 1; j >= 0; j-- {
+		for i > 0 && (name[i-1] == '_' || name[i-1] == '-') {
+			i--
+		}
+		if i == 0 {
+			return "", false
+		}
+		c := name[i-1]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != suffix[j] {
+			return "", false
+		}
+		i--
+	}
+	for i > 0 && (name[i-1] == '_' || name[i-1] == '-') {
+		i--
+	}
+	return name[:i], true
 }
