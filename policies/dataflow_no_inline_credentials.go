@@ -8,16 +8,6 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
-// inlineCredentialFields are the free-form inputs of each Dataflow launch
-// that reach the job as strings.
-var inlineCredentialFields = map[string][]string{
-	gcp.DataflowJob:             {"parameters", "transformNameMapping"},
-	gcp.DataflowFlexTemplateJob: {"parameters", "additionalPipelineOptions", "transformNameMapping"},
-	// Pipeline workloads, by launch request.
-	"launchParameter":  {"parameters", "launchOptions", "transformNameMappings"},
-	"launchParameters": {"parameters", "transformNameMapping"},
-}
-
 // DataflowNoInlineCredentials forbids private keys and service account key
 // files in the parameters and options a Dataflow job is launched with.
 func DataflowNoInlineCredentials() *policy.Policy {
@@ -46,21 +36,9 @@ func DataflowNoInlineCredentials() *policy.Policy {
 		Family:   "no-keys",
 		Types:    gcp.DataflowTypes,
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		if r.Type != gcp.DataflowPipeline {
-			for _, f := range inlineCredentialFields[r.Type] {
-				scanInlineCredentials(c, r.Get(f))
-			}
-			return
-		}
 		for _, env := range c.Views().WorkerEnvs(r) {
-			launch := env.Launch
-			if launch.IsUnknown() {
-				c.Unknown(launch.Path())
-				continue
-			}
-			key := launch.Path()[strings.LastIndex(launch.Path(), ".")+1:]
-			for _, f := range inlineCredentialFields[key] {
-				scanInlineCredentials(c, launch.Get(f))
+			for _, v := range env.LaunchInputs() {
+				scanInlineCredentials(c, v)
 			}
 		}
 	})

@@ -10,7 +10,7 @@ import (
 // LabelsValidFormat checks every label, and every provider default label,
 // against Google Cloud's label syntax and the 64-label limit.
 func LabelsValidFormat() *policy.Policy {
-	return policy.Resource(policy.Meta{
+	return policy.ByType(policy.Meta{
 		Name:  "labels-valid-format",
 		Title: "Labels follow Google Cloud's label rules",
 		Description: "Google Cloud rejects a create or update whose labels break its rules, so a bad key fails the " +
@@ -26,16 +26,16 @@ func LabelsValidFormat() *policy.Policy {
 		Severity: policy.Low,
 		Level:    policy.Mandatory,
 		Family:   "labels",
-		Types:    append(gcp.LabelTargets(), gcp.ProviderType),
-	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		if r.Type == gcp.ProviderType {
-			checkDefaultLabelsFormat(c, gcp.ProviderDefaultLabels(&gcp.Provider{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}))
-			return
-		}
-		for _, set := range c.Views().Labels(r) {
-			checkLabelSetFormat(c, set)
-		}
-	})
+	},
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
+			for _, set := range c.Views().Labels(r) {
+				checkLabelSetFormat(c, set)
+			}
+		}, gcp.LabelTargets()...),
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
+			checkDefaultLabelsFormat(c, gcp.ProviderDefaultLabels(r.AsProvider()))
+		}, gcp.ProviderType),
+	)
 }
 
 // checkDefaultLabelsFormat checks a provider's defaultLabels entries and

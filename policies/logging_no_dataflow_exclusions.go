@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"slices"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
@@ -11,7 +10,7 @@ import (
 // LoggingNoDataflowExclusions forbids log exclusions, disabled sinks and
 // settings that would drop Dataflow job and worker logs or audit logs.
 func LoggingNoDataflowExclusions() *policy.Policy {
-	return policy.Resource(policy.Meta{
+	return policy.ByType(policy.Meta{
 		Name:  "logging-no-dataflow-exclusions",
 		Title: "No log exclusion or disabled sink drops Dataflow or audit logs",
 		Description: "An exclusion drops matching log entries before they are stored, a disabled sink stops routing " +
@@ -51,25 +50,27 @@ func LoggingNoDataflowExclusions() *policy.Policy {
 		Severity: policy.High,
 		Level:    policy.Mandatory,
 		Family:   "logging",
-		Types:    slices.Concat(gcp.LoggingExclusionTypes, gcp.LoggingSinkTypes, gcp.LoggingSettingsTypes),
-	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		switch {
-		case slices.Contains(gcp.LoggingExclusionTypes, r.Type):
+	},
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 			checkExclusion(c, r.Root(), gcp.Value{}, "exclusion")
-		case slices.Contains(gcp.LoggingSinkTypes, r.Type):
-			checkSink(c, r)
-		case slices.Contains(gcp.LoggingSettingsTypes, r.Type):
-			v := r.Get("disableDefaultSink")
-			if v.IsUnknown() {
-				c.Unknown(v.Path())
-				return
-			}
-			if b, ok := v.Bool(); ok && b {
-				c.Violation(v.Path(), "is true, so the _Default sink of every new project and folder below is created disabled "+
-					"and stores none of their Dataflow job, worker or audit logs; remove disableDefaultSink or set it to false")
-			}
-		}
-	})
+		}, gcp.LoggingExclusionTypes...),
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) { checkSink(c, r) }, gcp.LoggingSinkTypes...),
+		policy.On(checkLoggingSettings, gcp.LoggingSettingsTypes...),
+	)
+}
+
+// checkLoggingSettings judges folder and organization settings: a disabled
+// default sink stores none of the logs below.
+func checkLoggingSettings(c *policy.Call, r *gcp.Resource, _ *struct{}) {
+	v := r.Get("disableDefaultSink")
+	if v.IsUnknown() {
+		c.Unknown(v.Path())
+		return
+	}
+	if b, ok := v.Bool(); ok && b {
+		c.Violation(v.Path(), "is true, so the _Default sink of every new project and folder below is created disabled "+
+			"and stores none of their Dataflow job, worker or audit logs; remove disableDefaultSink or set it to false")
+	}
 }
 
 // filterReason explains a verdict, quoting the offending clause unless the

@@ -7,9 +7,6 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
-// storageHmacKey is the Cloud Storage HMAC key type token.
-const storageHmacKey = "gcp:storage/hmacKey:HmacKey"
-
 // NoHmacKeys forbids Cloud Storage HMAC keys, whatever their state.
 func NoHmacKeys() *policy.Policy {
 	return policy.Resource(policy.Meta{
@@ -25,7 +22,7 @@ func NoHmacKeys() *policy.Policy {
 		Severity: policy.High,
 		Level:    policy.Mandatory,
 		Family:   "no-keys",
-		Types:    []string{storageHmacKey},
+		Types:    []string{gcp.StorageHMACKey},
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		sa := r.Get("serviceAccountEmail")
 		who := "a service account"

@@ -30,6 +30,30 @@ type WorkerEnv struct {
 	// Pipeline is true for a Pipeline workload environment, which gets no
 	// provider default labels.
 	Pipeline bool
+	// Request is the workload request a Pipeline environment belongs to
+	// (dataflowFlexTemplateRequest or dataflowLaunchTemplateRequest); empty
+	// for a Job or FlexTemplateJob and for an unknown workload.
+	Request string
+	// launchInputs are the keys of Launch that reach the job as free-form
+	// strings (see LaunchInputs).
+	launchInputs []string
+}
+
+// LaunchInputs are the free-form inputs a launch hands to the job as
+// strings: a Job's parameters and transformNameMapping; a FlexTemplateJob's
+// parameters, additionalPipelineOptions and transformNameMapping; a Pipeline
+// launch request's parameters, launchOptions (flex template requests) and
+// transform name mappings. For an unknown workload it is the workload, which
+// could hold any of them.
+func (e WorkerEnv) LaunchInputs() []Value {
+	if e.Launch.IsUnknown() {
+		return []Value{e.Launch}
+	}
+	out := make([]Value, len(e.launchInputs))
+	for i, key := range e.launchInputs {
+		out[i] = e.Launch.Get(key)
+	}
+	return out
 }
 
 // Labels returns the labels map of the environment (the unknown workload
@@ -48,18 +72,26 @@ func (e WorkerEnv) Labels() Value {
 // environment.
 func WorkerEnvs(r *Resource) []WorkerEnv {
 	switch r.Type {
-	case DataflowJob, DataflowFlexTemplateJob:
+	case DataflowJob:
 		root := r.Root()
-		return []WorkerEnv{{Value: root, Launch: root, LabelsKey: "labels"}}
+		return []WorkerEnv{{Value: root, Launch: root, LabelsKey: "labels",
+			launchInputs: []string{"parameters", "transformNameMapping"}}}
+	case DataflowFlexTemplateJob:
+		root := r.Root()
+		return []WorkerEnv{{Value: root, Launch: root, LabelsKey: "labels",
+			launchInputs: []string{"parameters", "additionalPipelineOptions", "transformNameMapping"}}}
 	case DataflowPipeline:
 		workload := r.Get("workload")
 		if workload.IsUnknown() {
 			return []WorkerEnv{{Value: workload, Launch: workload, LabelsKey: "additionalUserLabels", Pipeline: true}}
 		}
 		var out []WorkerEnv
-		for _, spec := range []struct{ request, launch string }{
-			{"dataflowFlexTemplateRequest", "launchParameter"},
-			{"dataflowLaunchTemplateRequest", "launchParameters"},
+		for _, spec := range []struct {
+			request, launch string
+			inputs          []string
+		}{
+			{"dataflowFlexTemplateRequest", "launchParameter", []string{"parameters", "launchOptions", "transformNameMappings"}},
+			{"dataflowLaunchTemplateRequest", "launchParameters", []string{"parameters", "transformNameMapping"}},
 		} {
 			req := workload.Get(spec.request)
 			if req.IsAbsent() {
@@ -67,7 +99,7 @@ func WorkerEnvs(r *Resource) []WorkerEnv {
 			}
 			launch := req.Get(spec.launch)
 			out = append(out, WorkerEnv{Value: launch.Get("environment"), Launch: launch,
-				LabelsKey: "additionalUserLabels", Pipeline: true})
+				LabelsKey: "additionalUserLabels", Pipeline: true, Request: spec.request, launchInputs: spec.inputs})
 		}
 		return out
 	}

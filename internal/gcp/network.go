@@ -70,11 +70,8 @@ func (r Region) Describe() string {
 // absent when no region is set anywhere.
 func DataflowRegion(r *Resource, env WorkerEnv) Region {
 	var candidates []Value
-	if env.Pipeline {
-		// env.Launch is workload.<request>.<launch parameters>.
-		if parts := strings.Split(env.Launch.Path(), "."); len(parts) >= 2 && parts[0] == "workload" {
-			candidates = append(candidates, r.At("workload", parts[1], "location"))
-		}
+	if env.Request != "" {
+		candidates = append(candidates, r.At("workload", env.Request, "location"))
 	}
 	candidates = append(candidates, r.Get("region"))
 	for _, v := range candidates {

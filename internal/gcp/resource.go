@@ -55,6 +55,12 @@ func (r *Resource) Root() Value {
 // Get reads a top-level property.
 func (r *Resource) Get(key string) Value { return r.Root().Get(key) }
 
+// AsProvider is a provider resource (type ProviderType) as the resources it
+// manages see it: its inputs are their provider's configuration.
+func (r *Resource) AsProvider() *Provider {
+	return &Provider{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}
+}
+
 // At follows a chain of keys from the top.
 func (r *Resource) At(keys ...string) Value { return r.Root().At(keys...) }
 
@@ -206,4 +212,5 @@ func ParseURN(urn string) (stack, project, name string, ok bool) {
 const (
 	ServiceAccountKey = "gcp:serviceaccount/key:Key"
 	APIKey            = "gcp:projects/apiKey:ApiKey"
+	StorageHMACKey    = "gcp:storage/hmacKey:HmacKey"
 )
