@@ -13,7 +13,7 @@ import (
 // uploaded key resources, API keys bound to a service account, and key files
 // held by any resource of the stack, in its inputs or its outputs.
 func NoServiceAccountKeys() *policy.Policy {
-	p := policy.Resource(policy.Meta{
+	p := policy.ByType(policy.Meta{
 		Name:  "no-service-account-keys",
 		Title: "Service accounts have no user-managed keys, and no resource holds one",
 		Description: "A service account key is a long-lived credential that works from anywhere until it is " +
@@ -47,18 +47,15 @@ func NoServiceAccountKeys() *policy.Policy {
 		Level:    policy.Mandatory,
 		Family:   "no-keys",
 		Types:    []string{policy.AllTypes},
-	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
-		switch r.Type {
-		case gcp.ServiceAccountKey:
+	},
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 			if pub := r.Get("publicKeyData"); !pub.IsAbsent() {
 				c.Violation("publicKeyData", "uploads a user-managed service account key; remove the key and use workload identity federation")
 				return
 			}
 			c.Violation("", "creates a user-managed service account key; remove the key and use workload identity federation or an attached service account")
-			return
-		case gcp.ProviderType:
-			return // provider-federated-credentials judges its credentials
-		case gcp.APIKey:
+		}, gcp.ServiceAccountKey),
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 			sa := r.Get("serviceAccountEmail")
 			switch sa.State() {
 			case gcp.Unknown:
@@ -68,15 +65,11 @@ func NoServiceAccountKeys() *policy.Policy {
 					c.Violation(sa.Path(), "binds the API key to service account %s, making it a service account key; drop serviceAccountEmail or use workload identity federation", sa.Display())
 				}
 			}
-		}
-		for _, f := range serviceAccountKeysIn(r) {
-			where := "holds"
-			if f.inKey {
-				where = "has a key that holds"
-			}
-			c.Violation(f.path, "%s %s; delete that key in IAM (it is disclosed), remove it from this resource, and authenticate through workload identity federation or an attached service account", where, f.what)
-		}
-	})
+			reportHeldKeys(c, r)
+		}, gcp.APIKey),
+		// provider-federated-credentials judges the gcp provider's credentials.
+		policy.On(func(*policy.Call, *gcp.Resource, *struct{}) {}, gcp.ProviderType),
+		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) { reportHeldKeys(c, r) }, policy.AllTypes))
 	// The outputs: what the provider or a command produced, and the
 	// stack's own exports, which the state keeps.
 	return policy.WithStackCheck(p, func(c *policy.Call, s *gcp.Stack, _ *struct{}) {
@@ -97,6 +90,17 @@ func NoServiceAccountKeys() *policy.Policy {
 			c.ViolationOn(r, found[0].path, "is an output that holds %s%s, which the stack's state keeps; delete that key in IAM (it is disclosed), stop the resource from producing it, and authenticate through workload identity federation or an attached service account", found[0].what, more)
 		}
 	})
+}
+
+// reportHeldKeys reports every service account key in a resource's inputs.
+func reportHeldKeys(c *policy.Call, r *gcp.Resource) {
+	for _, f := range serviceAccountKeysIn(r) {
+		where := "holds"
+		if f.inKey {
+			where = "has a key that holds"
+		}
+		c.Violation(f.path, "%s %s; delete that key in IAM (it is disclosed), remove it from this resource, and authenticate through workload identity federation or an attached service account", where, f.what)
+	}
 }
 
 // keyAt is a service account key found in a resource's properties.
