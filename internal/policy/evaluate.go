@@ -308,6 +308,7 @@ func (e *evaluation) runPolicy(k int) (out []Finding) {
 	switch {
 	case e.st != nil:
 		pol.checkStack(call, e.st, cfg)
+		call.found = dropReadOnly(e.st, call.found)
 	case e.remediating:
 		next, changed := pol.remediate(call, &e.current, cfg)
 		if len(call.found) == 0 && changed {
