@@ -26,6 +26,9 @@ type Resource struct {
 	// External resources are read with `.get()`, not managed by the stack:
 	// the engine runs no resource policy on them, but stack policies see them.
 	External bool
+	// DeclaredAs is the type token the program declared when Equivalent
+	// presents the resource as a pulumi-gcp type (Type); empty otherwise.
+	DeclaredAs string
 
 	// Set for stack policies only.
 	Parent               string
@@ -98,6 +101,13 @@ type Stack struct {
 func NewStack(project, stack string, resources []*Resource) *Stack {
 	s := &Stack{Project: project, StackName: stack, Resources: resources, byURN: make(map[string]int32, len(resources))}
 	for i, r := range resources {
+		if eq := Equivalent(r); eq != r {
+			if &s.Resources[0] == &resources[0] {
+				s.Resources = slices.Clone(resources) // the caller's slice stays as it was
+			}
+			r = eq
+			s.Resources[i] = r
+		}
 		r.outputs = true
 		if _, seen := s.byURN[r.URN]; seen {
 			s.dupes = true

@@ -78,6 +78,7 @@ type NotApplicable struct {
 // Analyze runs every enabled resource policy that applies to r. The
 // NotApplicable list may be shared with other calls: it must not be modified.
 func (p *Pack) Analyze(ctx context.Context, r *gcp.Resource, opts Options) ([]Finding, []NotApplicable) {
+	r = gcp.Equivalent(r) // judged as the pulumi-gcp type that does the same
 	s := p.settings.Load()
 	e := newEvaluation(p, s, opts, r.URN, r.Type)
 	e.r = r
