@@ -16,20 +16,29 @@ const (
 )
 
 // GrantTypes lists every type token Grants understands: every IAM member,
-// binding and policy type plus the BigQuery dataset access types.
+// binding and policy type (generated from the SDK), the BigQuery dataset
+// access types and the Privileged Access Manager entitlement.
 func GrantTypes() []string {
-	return append(IAMTypes(0), BigQueryDataset, BigQueryDatasetAccess)
+	return append(IAMTypes(0), BigQueryDataset, BigQueryDatasetAccess, PAMEntitlement)
 }
 
 // Grant is one role given to one member, wherever it was declared: an
 // IAMMember, one member of an IAMBinding, one member of a binding inside an
-// IAMPolicy's policyData, or one BigQuery dataset access entry. Role and
-// Member keep their paths, secrecy and unknown state.
+// IAMPolicy's policyData, one BigQuery dataset access entry, or one role
+// binding of a Privileged Access Manager entitlement for one eligible
+// principal. Role and Member keep their paths, secrecy and unknown state.
 type Grant struct {
 	Role      Value
 	Member    Value
 	Condition Value // absent when unconditional; a condition never exempts a grant
 	Scope     Scope
+	// ScopeValue is the input Scope was read from when the type does not
+	// fix it (an entitlement's resourceType, resource or parent); see
+	// ScopeUndecided.
+	ScopeValue Value
+	// Eligible is set when the members obtain the role on request, through
+	// an entitlement; nil for a standing grant. It never exempts a grant.
+	Eligible *Eligibility
 	// The resource and the inputs of it that name what is granted on, read
 	// by Target.
 	res     *Resource
@@ -74,8 +83,11 @@ type Problem struct {
 // policyData yields a grant whose Role or Member is unknown, so each policy
 // decides whether that could change its verdict.
 func Grants(r *Resource) ([]Grant, []Problem) {
-	if r.Type == BigQueryDataset || r.Type == BigQueryDatasetAccess {
+	switch r.Type {
+	case BigQueryDataset, BigQueryDatasetAccess:
 		return datasetGrants(r), nil
+	case PAMEntitlement:
+		return entitlementGrants(r)
 	}
 	kind, scope, targetKeys, ok := IAMTypeInfo(r.Type)
 	if !ok {
