@@ -36,9 +36,11 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 			"(https://cloud.google.com/iam/docs/resource-hierarchy-access-control), so " +
 			"roles/secretmanager.secretAccessor on the organization reads every secret of the company; any role " +
 			"granted to a worker above project scope is a violation, allowed or not. Every grant in the stack " +
-			"counts: IAM members, bindings and policies at every scope (conditions do not exempt a grant) and " +
-			"BigQuery dataset accesses. Grants on the worker account to other principals are not grants to the " +
-			"worker and are left alone.",
+			"counts: IAM members, bindings and policies at every scope (conditions do not exempt a grant), " +
+			"BigQuery dataset accesses, and the roles a Privileged Access Manager entitlement lets the worker " +
+			"request, which its code can request itself, at once when the entitlement has no approval step (" +
+			docPAM + "). Grants on the worker account to other principals are not grants to the worker and are " +
+			"left alone.",
 		Remediation: "Grant the worker service account only roles/dataflow.worker plus the data-plane roles its " +
 			"pipeline uses (storage object, Pub/Sub, BigQuery data, KMS encrypter/decrypter, secret accessor, " +
 			"logging and monitoring writers, Artifact Registry reader), on the project or, better, on the specific " +
@@ -68,10 +70,11 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 				"set it to a JSON IAM policy document, for example from organizations.getIAMPolicy",
 			violation: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
-					"grants %s at %s scope to %s, the Dataflow worker service account of %s, and the role is not in allowedRoles; "+
+					"grants %s at %s scope to %s, the Dataflow worker service account of %s%s, and the role is not in allowedRoles; "+
 						"grant the worker only roles/dataflow.worker and the data-plane roles its pipeline needs, on the "+
 						"buckets, topics and datasets it uses, or add the role to allowedRoles",
-					identityRoleDisplay(g), g.Scope, identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources))
+					identityRoleDisplay(g), scopeText(g), identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources),
+					eligibilityNote(g))
 			},
 			aboveProject: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
@@ -79,7 +82,7 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 						"in every project of the %s%s; grant the worker its roles on its own project or, better, on the "+
 						"buckets, topics, datasets and secrets it uses",
 					identityRoleText(g), g.Scope, identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources),
-					g.Scope, conditionNote(g))
+					g.Scope, grantNote(g))
 			},
 		})
 	})
@@ -141,8 +144,9 @@ func aboveProjectScope(g gcp.Grant) bool {
 // against the allowed roles and scopes, reporting on the granting resource.
 // A grant gives at most one unknown: on its member when the member may be
 // in the set and the grant would be wrong for it, on its role when the
-// member is in the set and the role, not known yet, decides, or where the
-// judge says.
+// member is in the set and the role, not known yet, decides, where the
+// judge says, or on what names its level when only a level above a project
+// would make it wrong.
 func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 	if rule.set.Empty() {
 		return
@@ -173,8 +177,9 @@ func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 				continue // no role at all: nothing is granted
 			}
 			above := aboveProjectScope(g)
+			mayBeAbove := !above && g.ScopeUndecided()
 			roleAllowed := roleKnown && allowed[role]
-			if roleAllowed && !above && rule.judge == nil {
+			if roleAllowed && !above && !mayBeAbove && rule.judge == nil {
 				continue
 			}
 			match, id := rule.set.Match(r, g.Member)
@@ -182,10 +187,18 @@ func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 				continue
 			}
 			var v grantVerdict
-			if roleAllowed && !above {
-				if v = rule.judge(r, g); v.state == verdictFine {
-					continue
+			if roleAllowed && !above && rule.judge != nil {
+				v = rule.judge(r, g)
+			}
+			if roleAllowed && !above && v.state == verdictFine {
+				// Fine on a project; above one it would not be.
+				switch {
+				case mayBeAbove && match == gcp.MaybeMember:
+					unknownOn(r, g.Member.Path())
+				case mayBeAbove:
+					unknownOn(r, g.ScopeValue.Path())
 				}
+				continue
 			}
 			switch {
 			case match == gcp.MaybeMember:

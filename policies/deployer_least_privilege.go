@@ -69,8 +69,9 @@ func DeployerLeastPrivilege() *policy.Policy {
 			"resource-level IAM), also in a landing-zone stack that grants them before any pipeline exists. " +
 			"The impersonation grants themselves are the federation mechanism and " +
 			"are not checked here; workforce pool principals are people, not deployers. Every grant in the stack " +
-			"counts, with or without a condition. A grant on an organization or folder is inherited by every " +
-			"project below it, so any deployer role there is a violation. A role carrying " +
+			"counts, with or without a condition, and so does every role a Privileged Access Manager entitlement " +
+			"lets a deployer request, approval or not (" + docPAM + "). A grant on an organization or folder is " +
+			"inherited by every project below it, so any deployer role there is a violation. A role carrying " +
 			"iam.serviceAccounts.actAs (roles/iam.serviceAccountUser, owner, editor, the IAM job-function and " +
 			"service agent roles, or a custom role of the stack listing it; see " +
 			"https://cloud.google.com/iam/docs/roles-permissions/iam) lets the deployer launch a job as a service " +
@@ -128,21 +129,21 @@ func DeployerLeastPrivilege() *policy.Policy {
 				"JSON IAM policy document, for example from organizations.getIAMPolicy",
 			violation: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
-					"grants %s at %s scope to %s, and the role is not in allowedRoles; a deployer should only launch "+
+					"grants %s at %s scope to %s%s, and the role is not in allowedRoles; a deployer should only launch "+
 						"Dataflow jobs (roles/dataflow.developer, roles/storage.objectViewer, roles/iam.serviceAccountUser "+
 						"on the worker account): remove the grant or add the role to allowedRoles",
-					identityRoleDisplay(g), g.Scope, deployerDisplay(g, id))
+					identityRoleDisplay(g), scopeText(g), deployerDisplay(g, id), eligibilityNote(g))
 			},
 			aboveProject: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
 					"grants %s at %s scope to %s, so whoever can run the pipeline holds it in every project of the %s%s; "+
 						"grant deployer roles on the project it deploys to or on the resources it uses",
-					identityRoleText(g), g.Scope, deployerDisplay(g, id), g.Scope, conditionNote(g))
+					identityRoleText(g), g.Scope, deployerDisplay(g, id), g.Scope, grantNote(g))
 			},
 			judge: actAs.judge,
 			judged: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity, v grantVerdict) {
-				c.ViolationOn(r, g.Role.Path(), "grants %s at %s scope to %s, %s",
-					identityRoleDisplay(g), g.Scope, deployerDisplay(g, id), v.reason)
+				c.ViolationOn(r, g.Role.Path(), "grants %s at %s scope to %s%s, %s",
+					identityRoleDisplay(g), scopeText(g), deployerDisplay(g, id), eligibilityNote(g), v.reason)
 			},
 		})
 	})

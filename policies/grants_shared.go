@@ -8,6 +8,10 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
+// docPAM is Google's overview of Privileged Access Manager: an entitlement
+// lets its eligible principals request its roles, with or without approval.
+const docPAM = "https://cloud.google.com/iam/docs/pam-overview"
+
 // eachGrant runs fn over every grant gcp.Grants extracts from r. A policyData
 // the model cannot read is a violation: an unreadable policy could grant
 // anything, so the grant policies fail closed on it.
@@ -112,6 +116,52 @@ func conditionNote(g gcp.Grant) string {
 		return ""
 	}
 	return " (its condition does not exempt it)"
+}
+
+// scopeText names the level a grant is on, also when it is not known yet.
+func scopeText(g gcp.Grant) string {
+	if g.ScopeUndecided() {
+		return g.Scope.String() + " (or above: " + g.ScopeValue.Path() + " is not known until apply)"
+	}
+	return g.Scope.String()
+}
+
+// grantNote is what a message says after the member about how the grant is
+// held: through an entitlement, and under a condition; neither exempts it.
+func grantNote(g gcp.Grant) string { return eligibilityNote(g) + conditionNote(g) }
+
+// eligibilityNote says that the member obtains the role on request through
+// a Privileged Access Manager entitlement, and who approves the request: a
+// role a principal can obtain is a role it holds, approved or not.
+func eligibilityNote(g gcp.Grant) string {
+	e := g.Eligible
+	if e == nil {
+		return ""
+	}
+	how := "on request without approval"
+	switch e.NeedsApproval() {
+	case gcp.Yes:
+		how = "on request once approved by " + approversText(e.Approvers)
+	case gcp.Maybe:
+		how = "on request (whether it needs approval is not known until apply)"
+	}
+	return " through Privileged Access Manager entitlement " + e.Entitlement.Display() + ", " + how
+}
+
+// approversText lists the first few approvers of an entitlement.
+func approversText(approvers []gcp.Value) string {
+	const shown = 3
+	if len(approvers) == 0 {
+		return "its approvers"
+	}
+	names := make([]string, 0, shown)
+	for i, a := range approvers {
+		if i == shown {
+			return strings.Join(names, ", ") + " and " + strconv.Itoa(len(approvers)-shown) + " more"
+		}
+		names = append(names, a.Display())
+	}
+	return strings.Join(names, ", ")
 }
 
 func quote(s string) string { return strconv.Quote(s) }

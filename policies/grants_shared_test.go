@@ -67,3 +67,26 @@ func TestEscalationReason(t *testing.T) {
 		assert.Equal(t, want, escalationReason(perm), perm)
 	}
 }
+
+func TestEligibilityNote(t *testing.T) {
+	val := func(v property.Value, path string) gcp.Value { return gcp.NewValue(v, path) }
+	id := val(property.New("ops-elevate"), "entitlementId")
+	approval := val(property.New(map[string]property.Value{"manualApprovals": property.New(map[string]property.Value{
+		"steps": property.New([]property.Value{property.New(map[string]property.Value{})})})}), "approvalWorkflow")
+	approver := func(s string) gcp.Value {
+		return val(property.New(s), "approvalWorkflow.manualApprovals.steps[0].approvers.principals[0]")
+	}
+
+	assert.Equal(t, "", eligibilityNote(gcp.Grant{}), "a standing grant")
+	assert.Equal(t, ` through Privileged Access Manager entitlement "ops-elevate", on request without approval`,
+		eligibilityNote(gcp.Grant{Eligible: &gcp.Eligibility{Entitlement: id}}))
+	assert.Equal(t, ` through Privileged Access Manager entitlement "ops-elevate", on request once approved by "group:a@example.com", [secret]`,
+		eligibilityNote(gcp.Grant{Eligible: &gcp.Eligibility{Entitlement: id, Approval: approval,
+			Approvers: []gcp.Value{approver("group:a@example.com"), val(property.New("user:hidden@example.com").WithSecret(true), "p")}}}))
+	assert.Equal(t, ` through Privileged Access Manager entitlement "ops-elevate", on request once approved by "a", "b", "c" and 2 more`,
+		eligibilityNote(gcp.Grant{Eligible: &gcp.Eligibility{Entitlement: id, Approval: approval,
+			Approvers: []gcp.Value{approver("a"), approver("b"), approver("c"), approver("d"), approver("e")}}}))
+	assert.Equal(t, ` through Privileged Access Manager entitlement [unknown], on request (whether it needs approval is not known until apply)`,
+		eligibilityNote(gcp.Grant{Eligible: &gcp.Eligibility{Entitlement: val(property.New(property.Computed), "entitlementId"),
+			Approval: val(property.New(property.Computed), "approvalWorkflow")}}))
+}

@@ -27,7 +27,9 @@ func IAMNoBroadImpersonation() *policy.Policy {
 			"an organization, folder or project they apply to every service account in it, including the Dataflow " +
 			"worker accounts and any created later, so one deployer or pipeline identity can become all of them. " +
 			"Grants on a single service account or on another resource are fine; an IAM condition does not exempt " +
-			"an organization, folder or project grant.",
+			"an organization, folder or project grant, and neither does making the role one that principals request " +
+			"through a Privileged Access Manager entitlement, which always sits on an organization, folder or " +
+			"project, with or without an approval step (" + docPAM + ").",
 		Remediation: "Grant the role on the one service account that needs to be impersonated, with " +
 			"gcp.serviceaccount.IAMMember (serviceAccountId = that account), and remove the organization, folder " +
 			"or project grant.",
@@ -52,7 +54,7 @@ func IAMNoBroadImpersonation() *policy.Policy {
 				c.Unknown(g.Role.Path())
 			case roleMatches:
 				c.Violation(g.Role.Path(), "grants %s to %s on the whole %s%s, which lets it impersonate every service account there; grant the role on the one service account instead (gcp.serviceaccount.IAMMember)",
-					roleText(g), memberText(g), g.Scope, conditionNote(g))
+					roleText(g), memberText(g), scopeText(g), grantNote(g))
 			}
 		})
 	})

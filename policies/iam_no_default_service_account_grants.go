@@ -22,8 +22,9 @@ func IAMNoDefaultServiceAccountGrants() *policy.Policy {
 			"member (Google gives the binding back to the account when it is undeleted, and default accounts are " +
 			"the ones teams undelete), and principalSet://cloudresourcemanager.googleapis.com/.../type/ServiceAccount, " +
 			"every service account of a project, or of every project in a folder or organization, default " +
-			"accounts included. Grants made on a default account to someone else are not grants to it and are not " +
-			"checked here.",
+			"accounts included. A default account a Privileged Access Manager entitlement makes eligible to request " +
+			"a role holds it as surely, approval or not (" + docPAM + "). Grants made on a default account to " +
+			"someone else are not grants to it and are not checked here.",
 		Remediation: "Create a dedicated service account for the workload (for Dataflow, a worker account set as " +
 			"serviceAccountEmail), grant the role to that account instead, and remove the grant to the default " +
 			"account, to all service accounts of a container, or to a deleted default account. Consider " +
@@ -45,11 +46,11 @@ func IAMNoDefaultServiceAccountGrants() *policy.Policy {
 			}
 			if m.Restored().Kind == gcp.MemberServiceAccountSet {
 				c.Violation(g.Member.Path(), "grants %s to %s, every service account of %s, which includes the Compute Engine and App Engine default service accounts there%s; grant it to a dedicated service account for the workload instead",
-					roleText(g), memberText(g), containerText(*m.Container), conditionNote(g))
+					roleText(g), memberText(g), containerText(*m.Container), grantNote(g))
 				return
 			}
 			c.Violation(g.Member.Path(), "grants %s to the %s default service account %s%s%s; grant it to a dedicated service account for the workload instead",
-				roleText(g), defaultAccountKind(m.Email), memberText(g), deletedNote(m), conditionNote(g))
+				roleText(g), defaultAccountKind(m.Email), memberText(g), deletedNote(m), grantNote(g))
 		})
 	})
 }

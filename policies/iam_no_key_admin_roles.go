@@ -16,7 +16,8 @@ func IAMNoKeyAdminRoles() *policy.Policy {
 		Description: "roles/iam.serviceAccountKeyAdmin can create service account keys and roles/storage.hmacKeyAdmin " +
 			"can create HMAC keys for any service account in scope: long-lived credentials that work from anywhere " +
 			"until deleted. A pack that forbids key resources must also keep anyone from minting keys outside the " +
-			"stack. Every grant is checked, at every scope, conditions included.",
+			"stack. Every grant is checked, at every scope, conditions included, and so is every role a Privileged " +
+			"Access Manager entitlement lets its eligible principals request, approval or not (" + docPAM + ").",
 		Remediation: "Remove the grant. Deployers and workloads should authenticate through workload identity " +
 			"federation or an attached service account and never need keys; enforce the organization policies " +
 			"iam.disableServiceAccountKeyCreation and storage.restrictAuthTypes as well.",
@@ -32,7 +33,7 @@ func IAMNoKeyAdminRoles() *policy.Policy {
 				c.Unknown(g.Role.Path())
 			case roleMatches:
 				c.Violation(g.Role.Path(), "grants %s to %s%s, which lets it create long-lived keys; remove the grant and use workload identity federation or attached service accounts instead of keys",
-					roleText(g), memberText(g), conditionNote(g))
+					roleText(g), memberText(g), grantNote(g))
 			}
 		})
 	})

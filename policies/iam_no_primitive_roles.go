@@ -22,8 +22,9 @@ func IAMNoPrimitiveRoles() *policy.Policy {
 		Description: "The basic roles roles/owner, roles/editor and roles/viewer each carry thousands of permissions " +
 			"across every Google Cloud service, so a member holding one can read or change far more than a " +
 			"Dataflow pipeline or its operators need. Every grant is checked wherever it is declared: IAMMember, " +
-			"IAMBinding, each binding of an IAMPolicy's policyData, at organization, folder, project or resource " +
-			"scope; an IAM condition does not exempt a grant.",
+			"IAMBinding, each binding of an IAMPolicy's policyData, each role of a Privileged Access Manager " +
+			"entitlement for each principal eligible to request it, with or without an approval step (" + docPAM + "), " +
+			"at organization, folder, project or resource scope; an IAM condition does not exempt a grant.",
 		Remediation: "Replace the basic role with the predefined roles that cover what the member actually does " +
 			"(for example roles/dataflow.developer, roles/storage.objectViewer, roles/bigquery.dataEditor) or a " +
 			"custom role. A break-glass principal that must keep a basic role can be listed in exemptMembers.",
@@ -62,7 +63,7 @@ func IAMNoPrimitiveRoles() *policy.Policy {
 				c.Unknown(g.Member.Path())
 			case !exempted:
 				c.Violation(g.Role.Path(), "grants the basic role %s to %s%s; grant predefined or custom roles that cover only what the member needs, or add the member to exemptMembers if it is a break-glass principal",
-					roleText(g), memberText(g), conditionNote(g))
+					roleText(g), memberText(g), grantNote(g))
 			}
 		})
 	})

@@ -16,7 +16,8 @@ func IAMNoPublicMembers() *policy.Policy {
 			"Dataflow pipeline reads or writes to the world. Every spelling counts: prefix case, surrounding " +
 			"whitespace, and principalSet://goog/public:all, the same set as allUsers " +
 			"(https://cloud.google.com/iam/docs/principal-identifiers). The rule covers every IAM grant (members, bindings, " +
-			"policyData bindings, conditions included), BigQuery dataset access entries (specialGroup and " +
+			"policyData bindings, conditions included), the eligible principals of Privileged Access Manager " +
+			"entitlements, approval or not (" + docPAM + "), BigQuery dataset access entries (specialGroup and " +
 			"iamMember), Cloud Storage ACL entities and the canned ACLs publicRead, publicReadWrite and " +
 			"authenticatedRead.",
 		Remediation: "Remove the public member or ACL entry and grant access to the specific group, service account " +
@@ -38,8 +39,8 @@ func IAMNoPublicMembers() *policy.Policy {
 			if !ok || !isPublicMember(s) {
 				return
 			}
-			c.Violation(g.Member.Path(), "grants %s to %s, that is to %s%s; remove the public member and grant the role to the specific group or service account that needs it",
-				roleText(g), memberText(g), publicAudience(s), conditionNote(g))
+			c.Violation(g.Member.Path(), "grants %s to %s%s, that is to %s%s; remove the public member and grant the role to the specific group or service account that needs it",
+				roleText(g), memberText(g), eligibilityNote(g), publicAudience(s), conditionNote(g))
 		})
 		acl, ok := gcp.ReadStorageACL(r)
 		if !ok {

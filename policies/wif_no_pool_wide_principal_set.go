@@ -18,8 +18,9 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 			"grant to it (typically roles/iam.workloadIdentityUser on a deployer service account) lets any " +
 			"repository or user the pool admits act with that role. A `*` in the selector (a group or " +
 			"attribute value) is the same mistake: IAM does not expand wildcards, so it is either dead or " +
-			"intended to be broad. Every grant is checked: IAM members, bindings and policyData at every scope " +
-			"and BigQuery dataset accesses, conditions included (a condition never exempts a grant), in every " +
+			"intended to be broad. Every grant is checked: IAM members, bindings and policyData at every scope, " +
+			"BigQuery dataset accesses and the eligible principals of Privileged Access Manager entitlements, " +
+			"approval or not (" + docPAM + "), conditions included (a condition never exempts a grant), in every " +
 			"spelling the principal model reads (https://cloud.google.com/iam/docs/principal-identifiers): any " +
 			"prefix or segment case, surrounding whitespace, trailing slashes, an empty selector and deleted: " +
 			"members alike.",
@@ -57,9 +58,9 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 			role := g.Role.Display()
 			switch sel := m.Pool.Selector; {
 			case m.Pool.AllIdentities() || strings.Contains(m.Pool.PoolID, "*"):
-				c.Violation(g.Member.Path(), "grants %s to every identity of a %s (%s); grant to a principalSet of one attribute value, such as attribute.repository_id/ID, or to a single principal", role, pool, g.Member.Display())
+				c.Violation(g.Member.Path(), "grants %s to every identity of a %s (%s)%s; grant to a principalSet of one attribute value, such as attribute.repository_id/ID, or to a single principal", role, pool, g.Member.Display(), eligibilityNote(g))
 			case strings.Contains(sel, "*"):
-				c.Violation(g.Member.Path(), "grants %s to %s, whose group or attribute value contains `*`; name one exact value instead of a wildcard", role, g.Member.Display())
+				c.Violation(g.Member.Path(), "grants %s to %s%s, whose group or attribute value contains `*`; name one exact value instead of a wildcard", role, g.Member.Display(), eligibilityNote(g))
 			}
 		}
 	})

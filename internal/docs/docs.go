@@ -56,8 +56,8 @@ func typesSummary(p *policy.Policy) string {
 func typeFamily(p *policy.Policy) string {
 	has := func(t string) bool { return slices.Contains(p.Types, t) }
 	switch {
-	case has("gcp:projects/iAMMember:IAMMember") && has("gcp:bigquery/dataset:Dataset"):
-		return fmt.Sprintf("every IAM member, binding and policy type and BigQuery dataset access (%d types)", len(p.Types))
+	case has("gcp:projects/iAMMember:IAMMember") && has("gcp:privilegedaccessmanager/entitlement:entitlement"):
+		return fmt.Sprintf("every IAM member, binding and policy type, BigQuery dataset access and PAM entitlement (%d types)", len(p.Types))
 	case has("gcp:projects/iAMMember:IAMMember"):
 		return fmt.Sprintf("every IAM member, binding and policy type (%d types)", len(p.Types))
 	case has("gcp:storage/bucket:Bucket") && has("gcp:dataflow/job:Job") && len(p.Types) > 100:
