@@ -29,7 +29,7 @@ func TestNewSortsAndCounts(t *testing.T) {
 		order = append(order, f.URN+"/"+f.Policy)
 	}
 	assert.Equal(t, []string{"urn:1/a", "urn:1/c", "urn:2/a", "urn:2/b"}, order)
-	assert.Equal(t, report.Summary{Resources: 7, Mandatory: 1, Advisory: 1, Unknown: 1}, rep.Summary, "excepted findings are not counted")
+	assert.Equal(t, report.Summary{Resources: 7, Mandatory: 1, Advisory: 1, Unknown: 1, Failing: 1}, rep.Summary, "excepted findings are not counted")
 	assert.True(t, rep.Failed())
 
 	empty := report.New(report.Pack{}, report.Stack{}, 0, nil)
@@ -46,7 +46,7 @@ func TestWriteJSONShape(t *testing.T) {
 	assert.Equal(t, float64(1), doc["version"])
 	assert.Equal(t, map[string]any{"name": "p", "version": "1.0.0"}, doc["pack"])
 	assert.Equal(t, map[string]any{"project": "etl", "stack": "dev"}, doc["stack"])
-	assert.Equal(t, map[string]any{"resources": float64(2), "mandatory": float64(1), "advisory": float64(1), "unknown": float64(1)}, doc["summary"])
+	assert.Equal(t, map[string]any{"resources": float64(2), "mandatory": float64(1), "advisory": float64(1), "unknown": float64(1), "failing": float64(1)}, doc["summary"])
 	findings := doc["findings"].([]any)
 	require.Len(t, findings, 4)
 	assert.Equal(t, true, findings[1].(map[string]any)["excepted"])
@@ -76,7 +76,7 @@ func TestMandatoryUnknownFails(t *testing.T) {
 	sealed := policy.Finding{Policy: "a", Kind: policy.Unknown, Level: policy.Mandatory, Severity: policy.High, URN: "urn:1", Path: "role", Message: "encrypted"}
 	preview := policy.Finding{Policy: "b", Kind: policy.Unknown, Level: policy.Advisory, Severity: policy.High, URN: "urn:1", Path: "member", Message: "preview"}
 	rep := report.New(report.Pack{Name: "p", Version: "1.0.0"}, report.Stack{Project: "etl", Stack: "dev"}, 1, []policy.Finding{sealed, preview})
-	assert.Equal(t, report.Summary{Resources: 1, Mandatory: 1, Unknown: 1}, rep.Summary)
+	assert.Equal(t, report.Summary{Resources: 1, Mandatory: 1, Unknown: 1, Failing: 1}, rep.Summary)
 	assert.True(t, rep.Failed())
 	assert.Equal(t, "mandatory", report.Label(sealed))
 	assert.Equal(t, "unknown", report.Label(preview))

@@ -23,10 +23,18 @@ import (
 // SARIFSchema is the schema URI a SARIF log names.
 const SARIFSchema = "https://json.schemastore.org/sarif-2.1.0.json"
 
-// FingerprintKey names the result fingerprint the pack computes (policy,
-// URN, path and message), so code scanning tells apart findings that share a
-// location and keeps tracking them from run to run.
-const FingerprintKey = "dataflowGuardrailsFinding/v1"
+// FingerprintKey names the result fingerprint the pack computes, so code
+// scanning tells apart findings that share a location and keeps tracking
+// them from run to run. Version 2 is the baseline fingerprint `check` puts
+// in Note.Fingerprint (policy, URN, property path without list positions,
+// kind, and a hash of the offending value; never the message text);
+// version 1 hashed the message too, so rewording a message lost the alert.
+// A report without notes (the in-engine report, which has no offending
+// values to hash) keeps version 1 under FingerprintKeyV1.
+const (
+	FingerprintKey   = "dataflowGuardrailsFinding/v2"
+	FingerprintKeyV1 = "dataflowGuardrailsFinding/v1"
+)
 
 // SecuritySeverity is the CVSS-like score code scanning ranks security
 // alerts by: critical 9.5, high 8.0, medium 5.5, low 3.0.
@@ -158,9 +166,23 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool      `json:"tool"`
-	Results    []sarifResult  `json:"results"`
-	Properties map[string]any `json:"properties,omitempty"`
+	Tool        sarifTool         `json:"tool"`
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+	Properties  map[string]any    `json:"properties,omitempty"`
+}
+
+// sarifInvocation carries the exports `check` could not read, as tool
+// execution notifications: a broken file is not a finding in the code.
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations,omitempty"`
 }
 
 type sarifTool struct {
@@ -204,6 +226,7 @@ type sarifResult struct {
 	Message             sarifText          `json:"message"`
 	Locations           []sarifLocation    `json:"locations,omitempty"`
 	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	BaselineState       string             `json:"baselineState,omitempty"`
 	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
 	Properties          sarifResultProps   `json:"properties"`
 }
@@ -214,6 +237,7 @@ type sarifResultProps struct {
 	Severity         string `json:"severity"`
 	ResourceType     string `json:"resourceType,omitempty"`
 	Path             string `json:"path,omitempty"`
+	Stack            string `json:"stack,omitempty"`
 }
 
 type sarifLocation struct {
@@ -257,14 +281,28 @@ func (r *Report) sarif(opts SARIFOptions) sarifLog {
 		rules = append(rules, rule(p))
 	}
 	results := make([]sarifResult, 0, len(r.Findings))
-	for _, f := range r.Findings {
+	for n, f := range r.Findings {
 		i, ok := index[f.Policy]
 		if !ok { // not one of opts.Policies: still a valid rule to point at
 			i = len(rules)
 			index[f.Policy] = i
 			rules = append(rules, sarifRule{ID: f.Policy, ShortDescription: &sarifText{Text: f.Policy}})
 		}
-		results = append(results, result(f, i, opts))
+		res := result(f, i, opts)
+		note := r.note(n)
+		if note.Fingerprint != "" {
+			res.PartialFingerprints = map[string]string{FingerprintKey: note.Fingerprint}
+		}
+		if len(r.Stacks) > 1 {
+			res.Properties.Stack = note.Stack
+		}
+		if r.Baseline != nil {
+			res.BaselineState = "new"
+			if note.Baselined {
+				res.BaselineState = "unchanged"
+			}
+		}
+		results = append(results, res)
 	}
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
@@ -275,6 +313,24 @@ func (r *Report) sarif(opts SARIFOptions) sarifLog {
 	}
 	if r.Stack.Project != "" || r.Stack.Stack != "" {
 		run.Properties = map[string]any{"project": r.Stack.Project, "stack": r.Stack.Stack, "resources": r.Summary.Resources}
+	}
+	if len(r.Stacks) > 1 {
+		run.Properties = map[string]any{"stacks": r.Stacks, "resources": r.Summary.Resources}
+	}
+	if r.Summary.Skipped > 0 {
+		inv := sarifInvocation{ExecutionSuccessful: false}
+		for _, st := range r.Stacks {
+			if st.Error == "" {
+				continue
+			}
+			inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, sarifNotification{
+				Level:   "error",
+				Message: sarifText{Text: "cannot check " + st.File + ": " + st.Error},
+				Locations: []sarifLocation{{PhysicalLocation: &sarifPhysical{
+					ArtifactLocation: sarifArtifact{URI: fileURI(st.File)}}}},
+			})
+		}
+		run.Invocations = []sarifInvocation{inv}
 	}
 	return sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 }
@@ -326,7 +382,7 @@ func result(f policy.Finding, ruleIndex int, opts SARIFOptions) sarifResult {
 	res := sarifResult{
 		RuleID: f.Policy, RuleIndex: ruleIndex, Level: SARIFLevel(f),
 		Message:             sarifText{Text: text},
-		PartialFingerprints: map[string]string{FingerprintKey: fingerprint(f)},
+		PartialFingerprints: map[string]string{FingerprintKeyV1: fingerprint(f)},
 		Properties: sarifResultProps{Kind: string(f.Kind), EnforcementLevel: string(f.Level),
 			Severity: string(f.Severity), ResourceType: f.ResourceType, Path: f.Path},
 	}
@@ -368,6 +424,19 @@ func artifactURI(root, rel string) string {
 		p = "./" + p // not to be read as a scheme
 	}
 	return p
+}
+
+// fileURI is a file name as a URI reference: file:// for an absolute path.
+func fileURI(name string) string {
+	u := &url.URL{Path: filepath.ToSlash(name)}
+	if filepath.IsAbs(name) {
+		u.Scheme = "file"
+		if !strings.HasPrefix(u.Path, "/") {
+			u.Path = "/" + u.Path
+		}
+		return u.String()
+	}
+	return artifactURI("", filepath.ToSlash(name))
 }
 
 // urnName is the last part of a URN, the resource's name.

@@ -83,7 +83,7 @@ func insecureReport(t *testing.T) (*report.Report, *policy.Pack) {
 	require.NoError(t, err)
 	dep, err := stackfile.ReadFile(insecure)
 	require.NoError(t, err)
-	findings := pack.Evaluate(context.Background(), dep, nil)
+	findings := pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{})
 	require.NotEmpty(t, findings)
 	return report.New(report.Pack{Name: pack.Name, Version: pack.Version},
 		report.Stack{Project: dep.Project, Stack: dep.Stack}, len(dep.Inputs), findings), pack
@@ -166,7 +166,7 @@ func TestSARIFOfTheInsecureExample(t *testing.T) {
 		} else {
 			assert.Nil(t, loc.PhysicalLocation, "no position and no project file: logical location only")
 		}
-		assert.Len(t, res.PartialFingerprints[report.FingerprintKey], 32)
+		assert.Len(t, res.PartialFingerprints[report.FingerprintKeyV1], 32)
 		if i == 0 {
 			require.Len(t, res.Suppressions, 1)
 			assert.Equal(t, "external", res.Suppressions[0].Kind)
@@ -181,7 +181,7 @@ func TestSARIFOfTheInsecureExample(t *testing.T) {
 	// Fingerprints tell findings apart.
 	seen := map[string]bool{}
 	for _, res := range run.Results {
-		fp := res.PartialFingerprints[report.FingerprintKey]
+		fp := res.PartialFingerprints[report.FingerprintKeyV1]
 		assert.False(t, seen[fp], "duplicate fingerprint %s", fp)
 		seen[fp] = true
 	}
