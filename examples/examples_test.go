@@ -358,6 +358,14 @@ func checkInvocation(t *testing.T, args []string, repoPath func(string) (string,
 			local = append(local, insecure)
 			continue
 		}
+		if args[i-1] == "--baseline" { // committed in the user's repository: one from the insecure example
+			base := run(t, "check", "--format", "json", insecure)
+			require.Equal(t, 1, base.code, base.stderr)
+			p := filepath.Join(t.TempDir(), "baseline.json")
+			require.NoError(t, os.WriteFile(p, []byte(base.stdout), 0o600))
+			local = append(local, p)
+			continue
+		}
 		local = append(local, a)
 	}
 	r := run(t, append([]string{sub}, local...)...)

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
@@ -22,13 +24,24 @@ const (
 	exitUsage     = 2
 )
 
-const checkUsage = `usage: dataflow-guardrails check [flags] <stack-export.json | ->
+const checkUsage = `usage: dataflow-guardrails check [flags] <stack-export.json | directory | -> ...
 
-Checks a 'pulumi stack export' document (resource policies on inputs, stack
-policies on outputs). Exit 0: no mandatory violation; 1: at least one;
-2: bad input or usage. A secret exported encrypted (without --show-secrets)
-that a mandatory policy needs fails the check too, unless
---allow-encrypted-secrets is given.
+Checks 'pulumi stack export' documents (resource policies on inputs, stack
+policies on outputs): files, and every *.json in the directories given that
+is a stack export (other JSON files are skipped with a note). Stacks are
+checked in parallel and reported together.
+
+Exit 0: no mandatory violation fails; 1: at least one does; 2: bad input or
+usage, including an export that cannot be read (the others are still
+reported). A secret exported encrypted (without --show-secrets) that a
+mandatory policy needs fails the check too, unless --allow-encrypted-secrets
+is given.
+
+Adopting the pack on existing stacks: record today's findings once with
+'check --format json ... > baseline.json', commit it, then gate with
+'check --baseline baseline.json ...': only findings the baseline does not
+hold fail. Or write them as engine exceptions with --write-exceptions, for
+'pulumi preview --policy-pack-config'.
 
 flags:
 `
@@ -37,9 +50,15 @@ func (a *App) check(args []string) int {
 	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: text, json or sarif (SARIF 2.1.0, for code scanning)")
-	configPath := fs.String("policy-pack-config", "", "policy pack config file (the engine's v1 or v2 format)")
+	configPath := fs.String("policy-pack-config", "", "policy pack config file (the engine's v1 or v2 format); its exceptions are honoured")
 	allowEncrypted := fs.Bool("allow-encrypted-secrets", false,
 		"report a policy that a secret encrypted in the export keeps from deciding as an advisory unknown (as at preview) instead of failing at the policy's level")
+	failSeverity := fs.String("fail-severity", "",
+		"fail only on mandatory findings of this severity or higher: low, medium, high or critical (default: every mandatory finding fails); all findings are still reported")
+	baselinePath := fs.String("baseline", "",
+		"an earlier 'check --format json' report: findings it holds are reported as baselined and do not fail; the summary lists its entries that no longer occur")
+	exceptionsPath := fs.String("write-exceptions", "",
+		"write the mandatory findings as a version 2 --policy-pack-config file with an exceptions block (the --policy-pack-config file's settings are kept), for pulumi preview and check alike")
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			fmt.Fprint(a.Stdout, checkUsage+fs.FlagUsages())
@@ -47,11 +66,15 @@ func (a *App) check(args []string) int {
 		}
 		return a.usageError("check: %v", err)
 	}
-	if fs.NArg() != 1 {
-		return a.usageError("check: want exactly one stack export file (or - for stdin), got %d arguments", fs.NArg())
+	if fs.NArg() == 0 {
+		return a.usageError("check: want at least one stack export file or directory (or - for stdin)")
 	}
 	if *format != "text" && *format != "json" && *format != "sarif" {
 		return a.usageError("check: unknown --format %q (want text, json or sarif)", *format)
+	}
+	failAt := policy.Severity(strings.ToLower(*failSeverity))
+	if failAt != "" && report.SeverityRank(failAt) == 0 {
+		return a.usageError("check: unknown --fail-severity %q (want low, medium, high or critical)", *failSeverity)
 	}
 
 	var file *packconfig.File
@@ -65,25 +88,54 @@ func (a *App) check(args []string) int {
 	if err := a.configure(file); err != nil {
 		return a.usageError("check: %v", err)
 	}
-
-	res, err := a.checkExport(context.Background(), fs.Arg(0), *allowEncrypted)
+	var baseline []report.BaselineEntry
+	if *baselinePath != "" {
+		b, err := readBaseline(*baselinePath)
+		if err != nil {
+			return a.usageError("check: %v", err)
+		}
+		baseline = b
+	}
+	targets, err := a.exportTargets(fs.Args())
 	if err != nil {
 		return a.usageError("check: %v", err)
 	}
-	findings := res.findings
-	if file != nil {
-		for i := range findings {
-			if len(file.Exceptions.Match(findings[i].Policy, findings[i].URN)) > 0 {
-				findings[i].Excepted = true
+
+	results := a.checkAll(context.Background(), targets, *allowEncrypted)
+	if len(targets) == 1 && results[0].err != nil {
+		return a.usageError("check: %v", results[0].err) // one export: as before, no report
+	}
+	rep, ok := a.buildReport(results, file)
+	if !ok {
+		return a.usageError("check: no stack export found in %s", strings.Join(fs.Args(), ", "))
+	}
+	if baseline != nil {
+		matchBaseline(rep, *baselinePath, baseline)
+	}
+	rep.Recount(failAt)
+	if *exceptionsPath != "" {
+		n, err := writeExceptions(*exceptionsPath, *configPath, rep, time.Now().UTC())
+		if err != nil {
+			return a.usageError("check: %v", err)
+		}
+		fmt.Fprintf(a.Stderr, "dataflow-guardrails: wrote %d exceptions to %s; pass it with --policy-pack-config to pulumi preview/up and check\n", n, *exceptionsPath)
+	}
+	var positions map[string]report.SourcePosition
+	for _, r := range results {
+		if r.res != nil && len(r.res.positions) > 0 {
+			if positions == nil {
+				positions = map[string]report.SourcePosition{}
+			}
+			for urn, p := range sourcePositions(r.res.positions) {
+				positions[urn] = p
 			}
 		}
 	}
-	rep := report.New(report.Pack{Name: a.Pack.Name, Version: a.Pack.Version}, res.stack, res.total, findings)
 	switch *format {
 	case "json":
 		err = rep.WriteJSON(a.Stdout)
 	case "sarif":
-		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, sourcePositions(res.positions)))
+		err = rep.WriteSARIF(a.Stdout, a.sarifOptions(file, positions))
 	default:
 		err = capForText(rep).WriteText(a.Stdout, a.remedy)
 	}
@@ -91,15 +143,23 @@ func (a *App) check(args []string) int {
 		fmt.Fprintf(a.Stderr, "dataflow-guardrails: check: writing the report: %v\n", err)
 		return exitUsage
 	}
+	if rep.Summary.Skipped > 0 {
+		fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d of %d stack exports could not be read (see the report)\n", rep.Summary.Skipped, len(rep.Stacks))
+	}
 	if rep.Failed() {
-		undecided := undecided(findings)
-		if violations := rep.Summary.Mandatory - undecided; violations > 0 {
+		undecided := undecided(rep, failAt)
+		if violations := rep.Summary.Failing - undecided; violations > 0 {
 			fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d mandatory policy violations\n", violations)
 		}
 		if undecided > 0 {
 			fmt.Fprintf(a.Stderr, "dataflow-guardrails: %d mandatory policy checks cannot run on values encrypted in this export: "+
 				"export with `pulumi stack export --show-secrets`, or pass --allow-encrypted-secrets to report them as advisory\n", undecided)
 		}
+	}
+	switch {
+	case rep.Summary.Skipped > 0:
+		return exitUsage // bad input wins over violations
+	case rep.Failed():
 		return exitViolation
 	}
 	return exitOK
@@ -118,33 +178,39 @@ const maxTextFindings = 20
 // the text summary counts them line by line.
 func capForText(rep *report.Report) *report.Report {
 	capped := *rep
-	capped.Findings = nil
-	fs := rep.Findings
+	capped.Findings, capped.Notes = nil, nil
+	fs, notes := rep.Findings, rep.Notes
+	if len(notes) < len(fs) {
+		notes = make([]report.Note, len(fs))
+	}
 	for start := 0; start < len(fs); {
 		end := start + 1
-		for end < len(fs) && sameTextGroup(fs[start], fs[end]) {
+		for end < len(fs) && sameTextGroup(fs[start], notes[start], fs[end], notes[end]) {
 			end++
 		}
 		if n := end - start; n <= maxTextFindings || fs[start].Excepted {
 			capped.Findings = append(capped.Findings, fs[start:end]...)
+			capped.Notes = append(capped.Notes, notes[start:end]...)
 		} else {
 			more := fs[start+maxTextFindings]
 			more.Path = ""
 			more.Message = fmt.Sprintf("... and %d more like these (--format json lists them all)", n-maxTextFindings)
 			capped.Findings = append(capped.Findings, fs[start:start+maxTextFindings]...)
 			capped.Findings = append(capped.Findings, more)
+			capped.Notes = append(capped.Notes, notes[start:start+maxTextFindings+1]...)
 		}
 		start = end
 	}
 	return &capped
 }
 
-// undecided counts the mandatory unknowns that are not excepted: policies
-// an encrypted value keeps from deciding.
-func undecided(findings []policy.Finding) int {
+// undecided counts the failing mandatory unknowns: policies an encrypted
+// value keeps from deciding.
+func undecided(rep *report.Report, failAt policy.Severity) int {
 	n := 0
-	for _, f := range findings {
-		if f.Kind == policy.Unknown && !f.Excepted && report.Blocks(f) {
+	for i, f := range rep.Findings {
+		if f.Kind == policy.Unknown && !f.Excepted && !rep.Notes[i].Baselined && report.Blocks(f) &&
+			(failAt == "" || report.SeverityRank(f.Severity) >= report.SeverityRank(failAt)) {
 			n++
 		}
 	}
@@ -152,8 +218,8 @@ func undecided(findings []policy.Finding) int {
 }
 
 // sameTextGroup reports whether the text report shows b under a's header.
-func sameTextGroup(a, b policy.Finding) bool {
-	return a.URN == b.URN && a.Policy == b.Policy && report.Label(a) == report.Label(b)
+func sameTextGroup(a policy.Finding, an report.Note, b policy.Finding, bn report.Note) bool {
+	return an.Stack == bn.Stack && a.URN == b.URN && a.Policy == b.Policy && report.NotedLabel(a, an) == report.NotedLabel(b, bn)
 }
 
 // sarifOptions describes the pack to the SARIF writer. Artifact paths are
@@ -201,6 +267,8 @@ type checked struct {
 	stack     report.Stack
 	total     int
 	positions map[string]string // Deployment.SourcePositions
+	digests   map[string]string // value digest by findingKey
+	encrypted int               // Deployment.CiphertextSecrets
 }
 
 // checkExport reads an export and evaluates it as it goes: each resource's
@@ -209,26 +277,56 @@ type checked struct {
 // export that turns out unreadable. Unlike Pack.Evaluate, a policy that a
 // value encrypted in the export keeps from deciding is reported at its own
 // level, or with allowEncrypted as advisory (see policy.Options.Encrypted).
-func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool) (*checked, error) {
-	ev := a.Pack.NewDeployment(ctx, policy.DeploymentOptions{Encrypted: true, EncryptedAdvisory: allowEncrypted})
+// Each finding's offending value is hashed while it is at hand, for the
+// baseline fingerprint. read, when not nil, counts the resources read.
+func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool, read func()) (*checked, error) {
+	digests := map[string]string{}
+	ev := a.Pack.NewDeployment(ctx, policy.DeploymentOptions{
+		Encrypted: true, EncryptedAdvisory: allowEncrypted,
+		Found: func(in stackfile.Inputs, fs []policy.Finding) {
+			for _, f := range fs {
+				digests[findingKey(f)] = valueDigest(in.Resource.Props, f.Path)
+			}
+		},
+	})
+	each := ev.Resource
+	if read != nil {
+		each = func(in stackfile.Inputs) { ev.Resource(in); read() }
+	}
 	var dep *stackfile.Deployment
 	var err error
 	if path == "-" {
-		dep, err = stackfile.Stream(a.Stdin, ev.Resource)
+		dep, err = stackfile.Stream(a.Stdin, each)
 	} else {
-		dep, err = stackfile.StreamFile(path, ev.Resource)
+		dep, err = stackfile.StreamFile(path, each)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if dep.CiphertextSecrets > 0 {
-		fmt.Fprintf(a.Stderr, "dataflow-guardrails: warning: %d secret values are encrypted in this export and treated as unknown; export with `pulumi stack export --show-secrets` to check them\n", dep.CiphertextSecrets)
+	findings := ev.Finish(dep)
+	var outputs map[string]*gcp.Resource
+	for _, f := range findings {
+		key := findingKey(f)
+		if _, ok := digests[key]; ok {
+			continue
+		}
+		if outputs == nil { // a stack policy's finding: its value is in the outputs
+			outputs = make(map[string]*gcp.Resource, len(dep.Outputs))
+			for _, r := range dep.Outputs {
+				outputs[r.URN] = r
+			}
+		}
+		if r := outputs[f.URN]; r != nil {
+			digests[key] = valueDigest(r.Props, f.Path)
+		}
 	}
 	return &checked{
-		findings:  ev.Finish(dep),
+		findings:  findings,
 		stack:     report.Stack{Project: dep.Project, Stack: dep.Stack},
 		total:     dep.Total,
 		positions: dep.SourcePositions,
+		digests:   digests,
+		encrypted: dep.CiphertextSecrets,
 	}, nil
 }
 

@@ -81,8 +81,9 @@ func TestCheckJSONShape(t *testing.T) {
 		Stack struct {
 			Project, Stack string
 		} `json:"stack"`
-		Findings []map[string]any `json:"findings"`
-		Summary  map[string]int   `json:"summary"`
+		Findings []map[string]any      `json:"findings"`
+		Summary  map[string]int        `json:"summary"`
+		Stacks   []report.StackSummary `json:"stacks"`
 	}
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
 	dec.DisallowUnknownFields()
@@ -93,12 +94,14 @@ func TestCheckJSONShape(t *testing.T) {
 	assert.Equal(t, "prod", doc.Stack.Stack)
 	require.NotEmpty(t, doc.Findings)
 	for _, f := range doc.Findings {
-		for _, key := range []string{"policy", "kind", "enforcementLevel", "severity", "urn", "resourceType", "path", "message"} {
+		for _, key := range []string{"policy", "kind", "enforcementLevel", "severity", "urn", "resourceType", "path", "message", "stack", "fingerprint"} {
 			assert.Contains(t, f, key)
 		}
 		assert.NotContains(t, f, "excepted", "excepted is only present when true")
 	}
-	assert.Equal(t, []string{"advisory", "mandatory", "resources", "unknown"}, keys(doc.Summary))
+	assert.Equal(t, []string{"advisory", "failing", "mandatory", "resources", "unknown"}, keys(doc.Summary))
+	require.Len(t, doc.Stacks, 1, "a per-stack summary")
+	assert.Equal(t, "etl/prod", doc.Stacks[0].Name)
 	dep, err := stackfile.ReadFile(insecure)
 	require.NoError(t, err)
 	assert.Equal(t, dep.Total, doc.Summary["resources"], "every resource of the export is counted")
@@ -184,8 +187,11 @@ func TestCheckBadInput(t *testing.T) {
 		"bad json":       {args: []string{"check", "-"}, stdin: `{"version": 3, "deployment": {`, want: "check: "},
 		"wrong version":  {args: []string{"check", "-"}, stdin: `{"version": 2, "deployment": {"resources": []}}`, want: "version 2"},
 		"not json":       {args: []string{"check", "-"}, stdin: `hello`, want: "check: "},
-		"no file":        {args: []string{"check"}, want: "want exactly one"},
-		"two files":      {args: []string{"check", secure, insecure}, want: "want exactly one"},
+		"no file":        {args: []string{"check"}, want: "want at least one"},
+		"stdin twice":    {args: []string{"check", "-", "-"}, want: "stdin"},
+		"bad severity":   {args: []string{"check", "--fail-severity", "severe", secure}, want: `unknown --fail-severity "severe"`},
+		"bad baseline":   {args: []string{"check", "--baseline", badConfig, secure}, want: "not a `check --format json` report"},
+		"no baseline":    {args: []string{"check", "--baseline", "/nonexistent/b.json", secure}, want: "/nonexistent/b.json"},
 		"unknown format": {args: []string{"check", "--format", "xml", secure}, want: `unknown --format "xml"`},
 		"unknown flag":   {args: []string{"check", "--frmat", "json", secure}, want: "frmat"},
 		"bad config":     {args: []string{"check", "--policy-pack-config", badConfig, secure}, want: "required-labels"},
@@ -283,6 +289,7 @@ func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
 	reversed, err := json.Marshal(doc)
 	require.NoError(t, err)
 
+	fingerprints := map[string][]string{}
 	for name, path := range map[string]string{"as exported": insecure, "reversed": writeFile(t, "reversed.json", string(reversed))} {
 		t.Run(name, func(t *testing.T) {
 			pack, err := policies.NewPack("0.1.0", "test")
@@ -296,9 +303,37 @@ func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
 
 			r := run(t, "", "check", "--format", "json", path)
 			assert.Equal(t, 1, r.code, r.stderr)
-			assert.Equal(t, buf.String(), r.stdout)
+			got := withoutNotes(t, r.stdout)
+			fingerprints[name] = got.fingerprints
+			assert.Equal(t, withoutNotes(t, buf.String()).doc, got.doc)
 		})
 	}
+	assert.Equal(t, fingerprints["as exported"], fingerprints["reversed"], "resource order does not change a fingerprint")
+}
+
+type notesRemoved struct {
+	doc          map[string]any
+	fingerprints []string
+}
+
+// withoutNotes decodes a JSON report and takes out what check adds to a
+// single stack's report: each finding's stack and fingerprint (returned)
+// and the per-stack summary.
+func withoutNotes(t *testing.T, out string) notesRemoved {
+	t.Helper()
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	var fps []string
+	for _, f := range doc["findings"].([]any) {
+		f := f.(map[string]any)
+		if fp, ok := f["fingerprint"].(string); ok {
+			fps = append(fps, fp)
+		}
+		delete(f, "stack")
+		delete(f, "fingerprint")
+	}
+	delete(doc, "stacks")
+	return notesRemoved{doc, fps}
 }
 
 // TestCheckTextCapsLongRuns: a policy that finds 100 problems on one

@@ -31,6 +31,10 @@ type DeploymentOptions struct {
 	// EncryptedAdvisory as advisory, instead of as the preview advisory
 	// (see Options.Encrypted).
 	Encrypted, EncryptedAdvisory bool
+	// Found, when set, is handed each resource's findings while its inputs
+	// are still at hand (`check` hashes the offending values for its
+	// baseline fingerprints; the inputs are dropped after the call).
+	Found func(in stackfile.Inputs, findings []Finding)
 }
 
 // Deployment is the evaluation of one deployment as `check` reads it:
@@ -83,6 +87,9 @@ func (d *Deployment) Resource(in stackfile.Inputs) {
 	fs, _ := d.pack.Analyze(d.ctx, in.Resource, d.options(in.Project, in.Stack, encrypted))
 	if len(fs) == 0 {
 		return
+	}
+	if d.opts.Found != nil {
+		d.opts.Found(in, fs)
 	}
 	if in.Index < d.last {
 		d.moved = true
