@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/compliance"
 )
 
 // policyDescription is one policy in `describe --format json`.
@@ -22,6 +24,9 @@ type policyDescription struct {
 	Stack        bool            `json:"stackPolicy"`
 	Types        []string        `json:"resourceTypes"`
 	ConfigSchema json.RawMessage `json:"configSchema,omitempty"`
+	// Tags and Framework are what GetAnalyzerInfo sends (internal/compliance).
+	Tags      []string              `json:"tags"`
+	Framework *compliance.Framework `json:"framework,omitempty"`
 }
 
 func (a *App) describe(args []string) int {
@@ -35,7 +40,8 @@ func (a *App) describe(args []string) int {
 	for _, p := range a.Pack.Policies() {
 		d := policyDescription{Name: p.Name, Title: p.Title, Description: p.Description, Remediation: p.Remediation,
 			URL: p.URL, Severity: string(p.Severity), Level: string(a.Pack.Level(p.Name)), Family: p.Family,
-			Stack: p.IsStack(), Types: p.Types}
+			Stack: p.IsStack(), Types: p.Types, Tags: compliance.Tags(p.Name, p.Family),
+			Framework: compliance.FrameworkOf(p.Name)}
 		if schema := p.Schema(); !schema.Empty() {
 			d.ConfigSchema = schema.Compact()
 		}

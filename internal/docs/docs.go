@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/compliance"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packmeta"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -28,10 +29,10 @@ const (
 // Table renders the summary table of every policy.
 func Table(pack *policy.Pack, linkPrefix string) string {
 	var b strings.Builder
-	b.WriteString("| policy | level | severity | family | resource types | title |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| policy | level | severity | family | resource types | compliance | title |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range pack.Policies() {
-		fmt.Fprintf(&b, "| [`%s`](%s#%s) | %s | %s | %s | %s | %s |\n", p.Name, linkPrefix, p.Name, p.Level, p.Severity,
-			p.Family, typesSummary(p), escapeCell(p.Title))
+		fmt.Fprintf(&b, "| [`%s`](%s#%s) | %s | %s | %s | %s | %s | %s |\n", p.Name, linkPrefix, p.Name, p.Level, p.Severity,
+			p.Family, typesSummary(p), compliance.Summary(p.Name), escapeCell(p.Title))
 	}
 	return b.String()
 }
@@ -91,6 +92,7 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 			b.WriteString("- Can remediate: at level `remediate` it changes the resource's inputs instead of reporting.\n")
 		}
 		fmt.Fprintf(&b, "- Reference: %s\n", p.URL)
+		b.WriteString(complianceLines(p.Name))
 		fmt.Fprintf(&b, "- Resource types: %s\n\n", typesDetail(p))
 		fmt.Fprintf(&b, "### Why\n\n%s\n\n### How to fix\n\n%s\n", p.Description, p.Remediation)
 		if cfg := configSection(p); cfg != "" {
@@ -103,6 +105,25 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 		b.WriteString(examples)
 	}
 	return b.String(), nil
+}
+
+// complianceLines lists the framework items a policy maps to, each with how
+// much of it the policy enforces and where the mapping comes from.
+func complianceLines(name string) string {
+	m, ok := compliance.For(name)
+	if !ok {
+		return "- Compliance: no CIS or NIST SP 800-53 mapping.\n"
+	}
+	var b strings.Builder
+	for _, c := range m.CIS {
+		fmt.Fprintf(&b, "- %s %s %s (%s): %s; %s.\n", compliance.CISName, compliance.CISVersion, c.ID, c.Relation,
+			c.Title, c.Note)
+	}
+	for _, n := range m.NIST {
+		fmt.Fprintf(&b, "- NIST SP 800-53 Rev. 5 %s %s (tag `%s%s`): %s.\n", n.ID, n.Title, compliance.NISTTagPrefix,
+			n.ID, n.Note)
+	}
+	return b.String()
 }
 
 func typesDetail(p *policy.Policy) string {

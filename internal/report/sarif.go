@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/compliance"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
@@ -217,6 +218,9 @@ type sarifRuleProps struct {
 	SecuritySeverity string   `json:"security-severity"`
 	Precision        string   `json:"precision"`
 	Severity         string   `json:"severity"`
+	// Framework is the CIS recommendation the rule implements, as
+	// GetAnalyzerInfo sends it.
+	Framework *compliance.Framework `json:"compliance-framework,omitempty"`
 }
 
 type sarifResult struct {
@@ -359,7 +363,8 @@ func rule(p *policy.Policy) sarifRule {
 		Help:             &sarifText{Text: p.Remediation, Markdown: md.String()},
 		HelpURI:          p.URL,
 		Properties: &sarifRuleProps{
-			Tags:             []string{p.Family},
+			Tags:             compliance.Tags(p.Name, p.Family),
+			Framework:        compliance.FrameworkOf(p.Name),
 			SecuritySeverity: SecuritySeverity(p.Severity),
 			// The policies decide on declared configuration, not heuristics.
 			Precision: "high",

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/compliance"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
@@ -134,7 +135,17 @@ func TestSARIFOfTheInsecureExample(t *testing.T) {
 		assert.Contains(t, r.Help.Markdown, p.Remediation)
 		assert.Contains(t, r.Help.Markdown, "("+p.URL+")")
 		assert.Equal(t, p.URL, r.HelpURI)
-		assert.Equal(t, []any{p.Family}, r.Properties["tags"])
+		var tags []any
+		for _, tag := range compliance.Tags(p.Name, p.Family) {
+			tags = append(tags, tag)
+		}
+		assert.Equal(t, tags, r.Properties["tags"], p.Name)
+		if f := compliance.FrameworkOf(p.Name); f != nil {
+			assert.Equal(t, map[string]any{"name": f.Name, "version": f.Version, "reference": f.Reference,
+				"specification": f.Specification}, r.Properties["compliance-framework"], p.Name)
+		} else {
+			assert.NotContains(t, r.Properties, "compliance-framework", p.Name)
+		}
 		assert.Equal(t, scores[p.Severity], r.Properties["security-severity"], p.Name)
 		assert.Equal(t, "high", r.Properties["precision"])
 	}
