@@ -1,7 +1,6 @@
 package policies
 
 import (
-
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"

@@ -67,7 +67,7 @@ func ProviderFederatedCredentials() *policy.Policy {
 				return
 			}
 			if strings.TrimSpace(s) != "" {
-				judgeProviderCredentials(c, cfg, creds.Path(), gcp.JudgeCredentials(s), "")
+				judgeProviderCredentials(c, cfg, creds.Path(), gcp.JudgeCredentials(s, c.ReadFile), "")
 				return
 			}
 		}
@@ -80,7 +80,7 @@ func ProviderFederatedCredentials() *policy.Policy {
 		if !ok {
 			return
 		}
-		judgeProviderCredentials(c, cfg, creds.Path(), gcp.JudgeCredentials(value), name)
+		judgeProviderCredentials(c, cfg, creds.Path(), gcp.JudgeCredentials(value, c.ReadFile), name)
 	})
 }
 

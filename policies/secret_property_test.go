@@ -438,7 +438,7 @@ func spCheckCommand(t *testing.T, pack *policy.Pack, root, export, config string
 		out["check stderr"] = strings.Join(warnings, "\n")
 		file = f
 	}
-	d := pack.NewDeployment(context.Background(), policy.DeploymentOptions{Encrypted: true})
+	d := pack.NewDeployment(context.Background(), policy.DeploymentOptions{Encrypted: true, ReadFile: policy.ReadLocalFile})
 	dep, err := stackfile.StreamFile(export, d.Resource)
 	require.NoError(t, err)
 	findings := d.Finish(dep)
@@ -582,7 +582,7 @@ func TestLeakCheckCatchesLeaks(t *testing.T) {
 	require.Contains(t, c.secrets, "mallory@example.com", "the email inside a member inside a JSON secret")
 
 	var messages []string
-	for _, f := range pack.Evaluate(context.Background(), dep, map[string]bool{"test-leaks": true}) {
+	for _, f := range pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{Only: map[string]bool{"test-leaks": true}}) {
 		messages = append(messages, f.Message)
 	}
 	require.Len(t, messages, 2)

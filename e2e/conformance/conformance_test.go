@@ -22,6 +22,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/sdkscan"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -64,7 +65,7 @@ func recordReads(t *testing.T) map[read]bool {
 		}
 		dep, err := stackfile.ReadFile(path)
 		require.NoError(t, err, path)
-		pack.Evaluate(context.Background(), dep, nil)
+		pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{})
 	}
 	require.Greater(t, fixtures, 10)
 	return reads

@@ -37,6 +37,9 @@ type Server struct {
 	info PackInfo
 	log  io.Writer
 	env  func(string) (string, bool)
+	// readFile reads the files a deployment names, from the machine the
+	// engine runs on (policy.ReadLocalFile).
+	readFile func(string) ([]byte, error)
 
 	timeout time.Duration
 
@@ -52,7 +55,7 @@ type Server struct {
 
 // New builds a server. log receives warnings (the engine shows stderr).
 func New(pack *policy.Pack, info PackInfo, log io.Writer) *Server {
-	s := &Server{pack: pack, info: info, log: log, env: os.LookupEnv}
+	s := &Server{pack: pack, info: info, log: log, env: os.LookupEnv, readFile: policy.ReadLocalFile}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.timeout = callTimeout(os.LookupEnv, log)
 	return s
@@ -88,6 +91,9 @@ func (s *Server) SetTimeout(d time.Duration) { s.timeout = d }
 // SetEnv replaces the environment lookup (tests).
 func (s *Server) SetEnv(env func(string) (string, bool)) { s.env = env }
 
+// SetReadFile replaces how files a deployment names are read (tests).
+func (s *Server) SetReadFile(read func(string) ([]byte, error)) { s.readFile = read }
+
 func (s *Server) warnf(format string, args ...any) {
 	if s.log != nil {
 		fmt.Fprintf(s.log, "dataflow-guardrails: warning: "+format+"\n", args...)
@@ -99,7 +105,7 @@ func (s *Server) warnf(format string, args ...any) {
 func (s *Server) options() policy.Options {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return policy.Options{Stack: s.stack, Env: s.env, Mode: policy.EngineMode, Timeout: s.timeout, Cancel: s.ctx.Done()}
+	return policy.Options{Stack: s.stack, Env: s.env, ReadFile: s.readFile, Mode: policy.EngineMode, Timeout: s.timeout, Cancel: s.ctx.Done()}
 }
 
 // Handshake accepts the engine's address; the pack needs nothing from it.

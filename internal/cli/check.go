@@ -282,7 +282,7 @@ type checked struct {
 func (a *App) checkExport(ctx context.Context, path string, allowEncrypted bool, read func()) (*checked, error) {
 	digests := map[string]string{}
 	ev := a.Pack.NewDeployment(ctx, policy.DeploymentOptions{
-		Encrypted: true, EncryptedAdvisory: allowEncrypted,
+		Encrypted: true, EncryptedAdvisory: allowEncrypted, ReadFile: policy.ReadLocalFile,
 		Found: func(in stackfile.Inputs, fs []policy.Finding) {
 			for _, f := range fs {
 				digests[findingKey(f)] = valueDigest(in.Resource.Props, f.Path)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/cli"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -297,7 +298,7 @@ func TestCheckReportsAsReadAndEvaluate(t *testing.T) {
 			dep, err := stackfile.ReadFile(path)
 			require.NoError(t, err)
 			want := report.New(report.Pack{Name: pack.Name, Version: pack.Version}, report.Stack{Project: dep.Project, Stack: dep.Stack},
-				dep.Total, pack.Evaluate(context.Background(), dep, nil))
+				dep.Total, pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{ReadFile: policy.ReadLocalFile}))
 			var buf bytes.Buffer
 			require.NoError(t, want.WriteJSON(&buf))
 

@@ -2,10 +2,6 @@ package gcp
 
 import (
 	"encoding/json"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -144,10 +140,11 @@ type CredentialVerdict struct {
 
 // JudgeCredentials judges a credentials value the way the provider reads
 // it: JSON content is classified directly; anything else is a file path,
-// read and classified. A "path" that itself holds key material (a PEM key,
-// base64 of a key file) or a refresh token is judged without reading
-// anything.
-func JudgeCredentials(value string) CredentialVerdict {
+// read with readFile (the policy call's file access, policy.Call.ReadFile:
+// the model reads no file itself; nil reads none) and classified. A "path"
+// that itself holds key material (a PEM key, base64 of a key file) or a
+// refresh token is judged without reading anything.
+func JudgeCredentials(value string, readFile func(path string) ([]byte, error)) CredentialVerdict {
 	if IsCredentialJSON(value) {
 		return CredentialVerdict{Kind: ClassifyCredentials(value)}
 	}
@@ -157,46 +154,14 @@ func JudgeCredentials(value string) CredentialVerdict {
 	case found.Kind == KeyUserRefreshToken:
 		return CredentialVerdict{Kind: CredentialUserRefreshToken}
 	}
-	content, err := ReadCredentialFile(value)
+	if readFile == nil {
+		return CredentialVerdict{Unreadable: true}
+	}
+	content, err := readFile(value)
 	if err != nil {
 		return CredentialVerdict{Unreadable: true}
 	}
 	return CredentialVerdict{Kind: ClassifyCredentials(string(content)), FromFile: true}
-}
-
-// maxCredentialFile bounds how much of a credentials file is read; key
-// files are a few kilobytes.
-const maxCredentialFile = 1 << 20
-
-// ReadCredentialFile reads a credentials file as the provider would: a
-// leading `~` is the home directory and a relative path is resolved against
-// the working directory. Only regular files are read (never a FIFO or a
-// device that could block or never end).
-func ReadCredentialFile(path string) ([]byte, error) {
-	path = strings.TrimSpace(path)
-	if path == "" {
-		return nil, errors.New("empty path")
-	}
-	if path == "~" || strings.HasPrefix(path, "~/") || strings.HasPrefix(path, `~\`) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return nil, err
-		}
-		path = filepath.Join(home, path[1:])
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxCredentialFile))
 }
 
 // The environment variables the gcp provider takes credentials from when

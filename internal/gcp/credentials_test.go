@@ -3,8 +3,7 @@ package gcp
 import (
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,30 +98,27 @@ func TestClassifyCredentials(t *testing.T) {
 }
 
 func TestJudgeCredentials(t *testing.T) {
-	dir := t.TempDir()
-	keyFile := filepath.Join(dir, "key.json")
-	require.NoError(t, os.WriteFile(keyFile, []byte(fakeKeyJSON(t)), 0o600))
-	wifFile := filepath.Join(dir, "wif.json")
-	require.NoError(t, os.WriteFile(wifFile, []byte(externalAccount), 0o600))
+	files := map[string]string{"key.json": fakeKeyJSON(t), "wif.json": externalAccount}
+	var read []string
+	readFile := func(path string) ([]byte, error) {
+		read = append(read, path)
+		if content, ok := files[path]; ok {
+			return []byte(content), nil
+		}
+		return nil, errors.New("no such file")
+	}
 
-	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey}, JudgeCredentials(fakeKeyJSON(t)))
-	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated}, JudgeCredentials(externalAccount))
-	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey, FromFile: true}, JudgeCredentials(keyFile))
-	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated, FromFile: true}, JudgeCredentials(wifFile))
-	assert.Equal(t, CredentialVerdict{Unreadable: true}, JudgeCredentials(filepath.Join(dir, "missing.json")))
-	assert.Equal(t, CredentialVerdict{Unreadable: true}, JudgeCredentials(dir), "a directory is not a credentials file")
+	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey}, JudgeCredentials(fakeKeyJSON(t), readFile))
+	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated}, JudgeCredentials(externalAccount, readFile))
 	// A "path" that is itself key material is a key, whether or not a file exists.
 	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey},
-		JudgeCredentials(base64.StdEncoding.EncodeToString([]byte(fakeKeyJSON(t)))))
+		JudgeCredentials(base64.StdEncoding.EncodeToString([]byte(fakeKeyJSON(t))), readFile))
+	assert.Empty(t, read, "content is judged without reading a file")
 
-	// Relative paths resolve against the working directory.
-	t.Chdir(dir)
-	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey, FromFile: true}, JudgeCredentials("key.json"))
-	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated, FromFile: true}, JudgeCredentials("./wif.json"))
-
-	// ~ is the home directory.
-	t.Setenv("HOME", dir)
-	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated, FromFile: true}, JudgeCredentials("~/wif.json"))
+	assert.Equal(t, CredentialVerdict{Kind: CredentialServiceAccountKey, FromFile: true}, JudgeCredentials("key.json", readFile))
+	assert.Equal(t, CredentialVerdict{Kind: CredentialFederated, FromFile: true}, JudgeCredentials("wif.json", readFile))
+	assert.Equal(t, CredentialVerdict{Unreadable: true}, JudgeCredentials("missing.json", readFile))
+	assert.Equal(t, CredentialVerdict{Unreadable: true}, JudgeCredentials("key.json", nil), "without file access nothing is read")
 }
 
 func TestEnvCredential(t *testing.T) {

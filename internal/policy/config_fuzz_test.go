@@ -90,7 +90,7 @@ func cfzUsable(t *testing.T, pack *policy.Pack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range pack.Evaluate(context.Background(), dep, nil) {
+	for _, f := range pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{}) {
 		if strings.Contains(f.Message, ": internal error") {
 			t.Fatalf("policy %s fails under this configuration: %s", f.Policy, f.Message)
 		}

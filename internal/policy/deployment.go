@@ -9,13 +9,13 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 )
 
-// Evaluate (restricted to the policies in only, when not nil) runs every
-// resource policy on the inputs and every stack policy on the outputs of a
-// deployment, as the engine does during an update. Values the export holds
-// encrypted are unknown, so they yield the preview advisory, as in the
-// engine: fixtures state what the engine does.
-func (p *Pack) Evaluate(ctx context.Context, dep *stackfile.Deployment, only map[string]bool) []Finding {
-	d := p.NewDeployment(ctx, DeploymentOptions{Only: only})
+// Evaluate runs every resource policy on the inputs and every stack policy
+// on the outputs of a deployment, as the engine does during an update.
+// Unless opts.Encrypted is set, values the export holds encrypted are
+// unknown, so they yield the preview advisory, as in the engine: fixtures
+// state what the engine does.
+func (p *Pack) Evaluate(ctx context.Context, dep *stackfile.Deployment, opts DeploymentOptions) []Finding {
+	d := p.NewDeployment(ctx, opts)
 	for i, r := range dep.Inputs {
 		d.Resource(stackfile.Inputs{Index: i, Resource: r, Project: dep.Project, Stack: dep.Stack})
 	}
@@ -31,6 +31,10 @@ type DeploymentOptions struct {
 	// EncryptedAdvisory as advisory, instead of as the preview advisory
 	// (see Options.Encrypted).
 	Encrypted, EncryptedAdvisory bool
+	// ReadFile reads the files the deployment names (Options.ReadFile):
+	// ReadLocalFile in `check`, LocalFilesUnder the repository root for
+	// fixtures; nil reads none.
+	ReadFile func(path string) ([]byte, error)
 	// Found, when set, is handed each resource's findings while its inputs
 	// are still at hand (`check` hashes the offending values for its
 	// baseline fingerprints; the inputs are dropped after the call).
@@ -63,7 +67,7 @@ func (p *Pack) NewDeployment(ctx context.Context, opts DeploymentOptions) *Deplo
 // options are the evaluation options of one call; encrypted, when not nil,
 // gives the paths of a resource's encrypted values as the call reads them.
 func (d *Deployment) options(project, stack string, encrypted func(urn string) []string) Options {
-	opts := Options{Stack: StackInfo{Project: project, Stack: stack}, Mode: CheckMode, Only: d.opts.Only}
+	opts := Options{Stack: StackInfo{Project: project, Stack: stack}, Mode: CheckMode, Only: d.opts.Only, ReadFile: d.opts.ReadFile}
 	if d.opts.Encrypted && encrypted != nil {
 		opts.Encrypted, opts.EncryptedAdvisory = encrypted, d.opts.EncryptedAdvisory
 	}

@@ -19,7 +19,7 @@ func TestDeploymentKeepsExportOrder(t *testing.T) {
 	require.NoError(t, err)
 	dep, err := stackfile.ReadFile("../../testdata/stacks/dataflow-insecure.json")
 	require.NoError(t, err)
-	want := pack.Evaluate(context.Background(), dep, nil)
+	want := pack.Evaluate(context.Background(), dep, policy.DeploymentOptions{})
 	require.NotEmpty(t, want)
 
 	d := pack.NewDeployment(context.Background(), policy.DeploymentOptions{})

@@ -30,7 +30,10 @@ const (
 type Options struct {
 	Stack StackInfo
 	Env   func(string) (string, bool)
-	Mode  Mode
+	// ReadFile becomes Call.ReadFile: ReadLocalFile in the analyzer and
+	// `check`, nil (no file reads) unless set.
+	ReadFile func(path string) ([]byte, error)
+	Mode     Mode
 	// Only, when set, restricts evaluation to the named policies (fixtures).
 	Only map[string]bool
 	// Timeout bounds one evaluation call; 0 means no limit. Policies still
@@ -154,7 +157,7 @@ func newEvaluation(p *Pack, s *settings, opts Options, urn, typ string) *evaluat
 	e := evaluations.Get().(*evaluation)
 	e.pack, e.s, e.opts, e.urn, e.typ = p, s, opts, urn, typ
 	e.order = e.orderBuf[:0]
-	e.call = Call{Stack: opts.Stack, Env: opts.Env, urn: urn, typ: typ, found: e.call.found[:0]}
+	e.call = Call{Stack: opts.Stack, Env: opts.Env, ReadFile: opts.ReadFile, urn: urn, typ: typ, found: e.call.found[:0]}
 	if opts.Mode == CheckMode && opts.Encrypted != nil {
 		e.call.encrypted = &encrypted{paths: opts.Encrypted, advisory: opts.EncryptedAdvisory}
 	}

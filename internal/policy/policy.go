@@ -278,6 +278,10 @@ type Call struct {
 	// Env reads the pack process environment (nil in `check`, where the
 	// environment of the machine running check is not the deployment's).
 	Env func(string) (string, bool)
+	// ReadFile reads a file the deployment names (a provider's credentials
+	// file) as the machine deploying it would; nil reads none. Policies
+	// read files through it only, so tests choose what they see.
+	ReadFile func(path string) ([]byte, error)
 
 	urn, typ  string
 	found     []report
