@@ -1,10 +1,7 @@
 package policies
 
 import (
-	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
@@ -12,39 +9,26 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 )
 
-type interceptingSinksConfig struct {
-	ApprovedDestinations []string `json:"approvedDestinations"`
-	MinimumRetentionDays int      `json:"minimumRetentionDays"`
-	approved             map[string]bool
-}
-
-// Validate indexes the approved destinations once per configuration.
-func (c *interceptingSinksConfig) Validate() error {
-	c.approved = map[string]bool{}
-	for _, d := range c.ApprovedDestinations {
-		c.approved[strings.TrimSpace(d)] = true
-	}
-	return nil
-}
-
 // LoggingNoInterceptingSinks forbids folder and organization sinks that
-// intercept Dataflow or audit logs from child projects unless their
-// destination keeps them.
+// intercept Dataflow or Data Access audit logs from child projects unless
+// their destination keeps them.
 func LoggingNoInterceptingSinks() *policy.Policy {
 	return policy.Stack(policy.Meta{
-		Name:  "logging-no-intercepting-sinks",
-		Title: "No intercepting folder or organization sink takes Dataflow or audit logs to a destination that does not store them",
+		Name: "logging-no-intercepting-sinks",
+		Title: "No intercepting folder or organization sink takes Dataflow or Data Access audit logs to a destination " +
+			"that does not store them",
 		Description: "A folder or organization sink with interceptChildren: true takes every log entry its filter matches (less " +
 			"its exclusions) away from the sinks of every folder and project below it: only their _Required sinks still " +
 			"see it, so their _Default buckets, project sinks, log-based metrics and alerts miss the Dataflow job and " +
-			"worker logs and the Data Access and Policy Denied audit logs it takes (Admin Activity and System Event audit " +
-			"logs stay in each project's _Required bucket; " +
-			"https://cloud.google.com/logging/docs/export/aggregated_sinks_overview). That is safe only when the " +
+			"worker logs and the Data Access audit logs it takes (Admin Activity and System Event audit logs stay in each " +
+			"project's _Required bucket; https://cloud.google.com/logging/docs/export/aggregated_sinks_overview, " +
+			"https://cloud.google.com/logging/docs/reference/v2/rest/v2/folders.sinks). That is safe only when the " +
 			"intercepting sink's destination keeps them. Flagged: an enabled FolderSink or OrganizationSink with " +
-			"interceptChildren and includeChildren true whose filter, less its enabled exclusions, can match Dataflow or " +
-			"audit logs (the filter reading of logging-no-dataflow-exclusions; in addition a top-level NOT or an " +
-			"exclusion covering resource.type:\"dataflow\" takes Dataflow logs out, and one covering " +
-			"logName:\"cloudaudit.googleapis.com\" audit logs), unless its destination is listed in approvedDestinations " +
+			"interceptChildren and includeChildren true whose filter, less its enabled exclusions, can match an entry of " +
+			"these classes in any child project (a logName clause naming one project, such as logName:\"projects/p/\", can, " +
+			"since the sink sees every child project's logs; an exclusion such as resource.type:\"dataflow\" OR " +
+			"LOG_ID(\"cloudaudit.googleapis.com/data_access\") leaves them to the child projects, where " +
+			"logging-no-dataflow-exclusions judges them), unless its destination is listed in approvedDestinations " +
 			"(compared as written: a project number does not match a project ID) or stores them in this stack for at " +
 			"least minimumRetentionDays: a log bucket (logging.googleapis.com/projects/P/locations/L/buckets/B) whose " +
 			"ProjectBucketConfig (or folder, organization or billing account bucket config) has retentionDays at or above " +
@@ -53,41 +37,30 @@ func LoggingNoInterceptingSinks() *policy.Policy {
 			"to delete objects can remove the logs at once); a BigQuery dataset " +
 			"(bigquery.googleapis.com/projects/P/datasets/D) whose defaultTableExpirationMs and " +
 			"defaultPartitionExpirationMs are unset or that long. A Pub/Sub topic stores nothing, and a project " +
-			"destination (logging.googleapis.com/projects/P, the one the LogSink reference allows an intercepting sink, " +
-			"https://cloud.google.com/logging/docs/reference/v2/rest/v2/folders.sinks) hands the entries to that " +
-			"project's own sinks, which the pack does not follow: approve it once that project keeps them. A disabled " +
-			"sink intercepts nothing (logging-no-dataflow-exclusions reports it when its filter matches these logs), and " +
-			"Google accepts interceptChildren only with includeChildren.",
+			"destination (logging.googleapis.com/projects/P, the one the LogSink reference allows an intercepting sink) " +
+			"hands the entries to that project's own sinks, which the pack does not follow: approve it once that project " +
+			"keeps them. A disabled sink intercepts nothing (logging-no-dataflow-exclusions reports it when it is an " +
+			"export of these logs), and Google accepts interceptChildren only with includeChildren. " + logStorageDocs(),
 		Remediation: "Narrow the sink so it leaves these logs to the child projects (add NOT resource.type:\"dataflow\" AND " +
-			"NOT logName:\"cloudaudit.googleapis.com\" to its filter), or route it to a destination that keeps them: add " +
-			"the central project or bucket to approvedDestinations once its routing and retention are reviewed, or declare " +
-			"the destination log bucket in the stack with retentionDays of at least minimumRetentionDays. Otherwise set " +
-			"interceptChildren to false.",
-		URL:      "https://cloud.google.com/logging/docs/export/aggregated_sinks_overview",
-		Severity: policy.High,
-		Level:    policy.Mandatory,
-		Family:   "logging",
-		Types:    slices.Concat(gcp.LoggingAggregatedSinkTypes, gcp.SinkStoreTypes),
-		ConfigSchema: `{"type":"object","properties":{
-			"approvedDestinations":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
-				"description":"Sink destinations outside the stack known to keep what they receive (such as logging.googleapis.com/projects/central-logs), matched exactly."},
-			"minimumRetentionDays":{"type":"integer","minimum":1,"maximum":3650,"default":30,
-				"description":"Days a destination in the stack must keep every intercepted entry."}}}`,
-	}, func(c *policy.Call, s *gcp.Stack, cfg *interceptingSinksConfig) {
+			"NOT LOG_ID(\"cloudaudit.googleapis.com/data_access\") to its filter, or the same as an exclusion), or route it to a " +
+			"destination that keeps them: add the central project or bucket to approvedDestinations once its routing and " +
+			"retention are reviewed, or declare the destination log bucket in the stack with retentionDays of at least " +
+			"minimumRetentionDays. Otherwise set interceptChildren to false.",
+		URL:          "https://cloud.google.com/logging/docs/export/aggregated_sinks_overview",
+		Severity:     policy.High,
+		Level:        policy.Mandatory,
+		Family:       policy.FamilyLogging,
+		Types:        slices.Concat(gcp.LoggingAggregatedSinkTypes, gcp.SinkStoreTypes),
+		ConfigSchema: `{"type":"object","properties":{` + logStorageSchema() + `}}`,
+	}, func(c *policy.Call, s *gcp.Stack, cfg *logStorageConfig) {
+		j := newLogJudge(s, cfg)
 		for _, r := range s.OfType(gcp.LoggingAggregatedSinkTypes...) {
-			checkInterceptingSink(c, s, r, cfg)
+			checkInterceptingSink(c, j, r)
 		}
 	})
 }
 
-// pendingValue is a value, on the sink or on a destination candidate, that
-// could clear the sink once known.
-type pendingValue struct {
-	r *gcp.Resource
-	v gcp.Value
-}
-
-func checkInterceptingSink(c *policy.Call, s *gcp.Stack, r *gcp.Resource, cfg *interceptingSinksConfig) {
+func checkInterceptingSink(c *policy.Call, j *logJudge, r *gcp.Resource) {
 	var pending []pendingValue
 	for _, key := range []string{"interceptChildren", "includeChildren"} {
 		v := r.Get(key)
@@ -106,116 +79,46 @@ func checkInterceptingSink(c *policy.Call, s *gcp.Stack, r *gcp.Resource, cfg *i
 	if disabled.IsUnknown() {
 		pending = append(pending, pendingValue{r, disabled})
 	}
-	route, open := gcp.SinkRoute(r)
-	if open.IsUnknown() {
-		pending = append(pending, pendingValue{r, open})
-	} else if !route.CanMatch {
+	// The sink sees the logs of every child project: their owner is not known.
+	filter := r.Get("filter")
+	text, _ := filter.String()
+	exclusions := sinkExclusions(r)
+	var taken entrySet
+	var undecided []pendingValue
+	for _, class := range j.cfg.classes {
+		for _, e := range class.Entries("") {
+			res, p := j.sinkRoutes(r, text, filter, exclusions, e)
+			undecided = append(undecided, p...)
+			if res.CanMatch() {
+				taken.add(e, res != logquery.Always)
+			}
+		}
+	}
+	switch {
+	case len(undecided) > 0: // what it takes depends on values not known yet
+		pending = append(pending, undecided...)
+	case len(taken.order) == 0:
 		return
 	}
 	dest := r.Get("destination")
-	var why string
-	if dest.IsUnknown() {
-		pending = append(pending, pendingValue{r, dest})
-	} else {
-		raw, _ := dest.String()
-		if cfg.approved[strings.TrimSpace(raw)] {
-			return
-		}
-		var stores bool
-		var later []pendingValue
-		stores, later, why = destinationStores(s, gcp.ParseSinkDestination(raw), cfg.MinimumRetentionDays)
-		if stores {
-			return
-		}
-		pending = append(pending, later...)
-	}
-	if len(pending) > 0 {
-		for _, p := range pending {
-			c.UnknownOn(p.r, p.v.Path())
-		}
+	raw, _ := dest.String()
+	sv := j.destinationKeeps(r, "", strings.TrimSpace(raw), dest)
+	if sv.stores {
 		return
 	}
-	filter := "filter"
-	if len(r.Get("exclusions").Items()) > 0 {
-		filter = "filter, less its exclusions,"
+	pending = append(pending, sv.pending...)
+	if len(pending) > 0 {
+		seen := map[string]bool{}
+		reportPending(c, pending, seen)
+		return
 	}
-	c.ViolationOn(r, "interceptChildren", "is true and the sink's %s %s: the Dataflow job, worker or audit logs it matches are "+
-		"taken from every child project's own sinks (only _Required still sees them), and its destination %s %s; narrow the "+
-		"filter (such as NOT resource.type:\"dataflow\" AND NOT logName:\"cloudaudit.googleapis.com\"), route to a log bucket "+
-		"of this stack kept at least %d days or a destination in approvedDestinations, or set interceptChildren to false",
-		filter, sinkRouteReason(route), dest.Display(), why, cfg.MinimumRetentionDays)
-}
-
-func sinkRouteReason(v logquery.Verdict) string {
-	if v.Clause != "" {
-		return v.Reason + " (" + v.Clause + ")"
+	filterText := "filter"
+	if len(exclusions) > 0 {
+		filterText = "filter, less its exclusions,"
 	}
-	return v.Reason
-}
-
-// destinationStores decides whether d keeps what the sink routes for at
-// least minDays; when it does not, why completes "its destination X ...".
-// later lists the unknown values that could still make it store.
-func destinationStores(s *gcp.Stack, d gcp.SinkDestination, minDays int) (stores bool, later []pendingValue, why string) {
-	var what string
-	switch d.Kind {
-	case gcp.DestinationProject:
-		return false, nil, "is a project, whose own sinks route the entries again where this stack does not show; " +
-			"add it to approvedDestinations once that project keeps them"
-	case gcp.DestinationPubSubTopic:
-		return false, nil, "is a Pub/Sub topic, which streams entries and stores none"
-	case gcp.DestinationOther:
-		return false, nil, "is not a log bucket, Cloud Storage bucket or BigQuery dataset destination the pack can read"
-	case gcp.DestinationLogBucket:
-		what = "log bucket"
-	case gcp.DestinationStorageBucket:
-		what = "Cloud Storage bucket"
-	case gcp.DestinationBigQueryDataset:
-		what = "BigQuery dataset"
-	}
-	var found bool           // a store that is the destination for sure
-	var short []pendingValue // stores that may be the destination and keep entries too briefly
-	for _, st := range s.DestinationStores(d) {
-		shortLived := !st.Retention.IsUnknown() && st.Days < float64(minDays)
-		switch {
-		case !st.Certain && shortLived:
-			short = append(short, pendingValue{st.Resource, st.Identity})
-		case !st.Certain:
-			later = append(later, pendingValue{st.Resource, st.Identity})
-		case shortLived:
-			return false, nil, "is a " + what + " that " + describeRetention(st, minDays)
-		case st.Retention.IsUnknown():
-			found = true
-			later = append(later, pendingValue{st.Resource, st.Retention})
-		default:
-			found = true
-		}
-	}
-	if !found {
-		// only a store whose identity is unknown can still make it store
-		return false, later, "is a " + what + " this stack does not declare, so the pack cannot tell how long it keeps them"
-	}
-	later = append(later, short...) // each could be the destination too, and keep its entries too briefly
-	return len(later) == 0, later, ""
-}
-
-// describeRetention says, for a message, why a store keeps entries too
-// briefly.
-func describeRetention(st gcp.DestinationStore, minDays int) string {
-	name, path := st.Resource.Name, st.Retention.Path()
-	switch {
-	case st.Resource.Type == gcp.StorageBucketResource && st.Days == 0:
-		return fmt.Sprintf("has no retention policy (%s %s), so lifecycle rules or anyone allowed to delete objects "+
-			"can remove the logs at once", name, path)
-	case st.Retention.IsAbsent():
-		path += " unset"
-	}
-	return fmt.Sprintf("keeps entries %s days (%s %s), fewer than minimumRetentionDays %d", retentionText(st.Days), name, path, minDays)
-}
-
-func retentionText(d float64) string {
-	if d == math.Trunc(d) && math.Abs(d) < 1e9 {
-		return strconv.FormatFloat(d, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(d, 'f', 1, 64)
+	c.ViolationOn(r, "interceptChildren", "is true and the sink's %s can match %s: they are taken from every child "+
+		"project's own sinks (only _Required still sees them), and its destination %s %s; narrow the filter (such as NOT "+
+		"resource.type:\"dataflow\" AND NOT LOG_ID(\"cloudaudit.googleapis.com/data_access\")), route to a log bucket of this "+
+		"stack kept at least %d days or a destination in approvedDestinations, or set interceptChildren to false",
+		filterText, taken.describe(), dest.Display(), sv.why, j.cfg.MinimumRetentionDays)
 }

@@ -4,8 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/logquery"
 )
 
 // Cloud Logging routing type tokens.
@@ -286,64 +284,203 @@ func (id *identity) check(v Value, want string, norm func(string) string) {
 	id.m = min(id.m, m)
 }
 
-// ---- what a sink routes -----------------------------------------------------
+// ---- a project's Log Router --------------------------------------------------
 
-// SinkRoute judges whether the sink r routes Dataflow job or worker logs or
-// Cloud Audit Logs: whether its filter, less its enabled exclusions, can
-// match them (see logquery.ClassifySink). An absent filter matches everything;
-// an exclusion that is disabled, has no filter or cannot be parsed carves
-// nothing out. When unknown values could turn a match into no match,
-// undecided is the first of them. The verdict's Clause is empty when the
-// filter or an exclusion filter is secret.
-func SinkRoute(r *Resource) (v logquery.Verdict, undecided Value) {
-	filter := r.Get("filter")
-	if filter.IsUnknown() {
-		return logquery.Verdict{}, filter
+// DefaultSinkName is the sink Cloud Logging creates in every project, folder,
+// organization and billing account: it routes every entry the _Required sink
+// does not take to the _Default bucket (Routing and storage overview,
+// https://cloud.google.com/logging/docs/routing/overview). A ProjectSink of
+// that name manages the built-in sink instead of creating one.
+const DefaultSinkName = "_Default"
+
+// BuiltInDefaultSinkFilter is the filter of a _Default sink nobody edited:
+// every entry but the audit logs the _Required sink stores.
+const BuiltInDefaultSinkFilter = `NOT LOG_ID("cloudaudit.googleapis.com/activity") AND ` +
+	`NOT LOG_ID("externalaudit.googleapis.com/activity") AND ` +
+	`NOT LOG_ID("cloudaudit.googleapis.com/system_event") AND ` +
+	`NOT LOG_ID("externalaudit.googleapis.com/system_event") AND ` +
+	`NOT LOG_ID("cloudaudit.googleapis.com/access_transparency") AND ` +
+	`NOT LOG_ID("externalaudit.googleapis.com/access_transparency")`
+
+// SinkExclusion is one exclusion of a sink: an `exclusions` entry of the
+// sink, or an exclusion resource, which Cloud Logging adds to the _Default
+// sink of its parent (projects.exclusions.create).
+type SinkExclusion struct {
+	Resource *Resource
+	Value    Value // the exclusion: its filter and disabled
+}
+
+// Filter is the exclusion's filter.
+func (e SinkExclusion) Filter() Value { return e.Value.Get("filter") }
+
+// Disabled is the exclusion's disabled flag (absent: enabled).
+func (e SinkExclusion) Disabled() Value { return e.Value.Get("disabled") }
+
+// LogSink is a sink of a project as the stack shows it.
+type LogSink struct {
+	// Resource is the ProjectSink; nil for a _Default sink the stack does
+	// not declare, which is taken as Google creates it.
+	Resource *Resource
+	Project  string
+	// Default: the sink is the project's _Default sink.
+	Default    bool
+	Exclusions []SinkExclusion
+}
+
+// BuiltIn reports whether the sink is a _Default sink the stack does not
+// declare.
+func (k LogSink) BuiltIn() bool { return k.Resource == nil }
+
+// Filter is the sink's filter as a string and the value it comes from
+// (absent for a built-in sink, whose filter is BuiltInDefaultSinkFilter).
+func (k LogSink) Filter() (string, Value) {
+	if k.BuiltIn() {
+		return BuiltInDefaultSinkFilter, Value{}
 	}
-	secret := filter.Secret()
-	var enabled, maybe []string // exclusion filters, by whether the exclusion is known to be enabled
-	var unknownFilter, unknownDisabled Value
-	exclusions := r.Get("exclusions")
-	if exclusions.IsUnknown() {
-		unknownFilter = exclusions
+	v := k.Resource.Get("filter")
+	s, _ := v.String()
+	return s, v
+}
+
+// Disabled is the sink's disabled flag (absent for a built-in sink).
+func (k LogSink) Disabled() Value {
+	if k.BuiltIn() {
+		return Value{}
 	}
-	for _, e := range exclusions.Items() {
-		disabled, ef := e.Get("disabled"), e.Get("filter")
-		if b, ok := disabled.Bool(); ok && b {
-			continue
+	return k.Resource.Get("disabled")
+}
+
+// Destination is the sink's destination and the value it comes from
+// (absent for a built-in sink, whose destination is the project's _Default
+// bucket).
+func (k LogSink) Destination() (string, Value) {
+	if k.BuiltIn() {
+		return "logging.googleapis.com/projects/" + k.Project + "/locations/global/buckets/" + DefaultSinkName, Value{}
+	}
+	v := k.Resource.Get("destination")
+	s, _ := v.String()
+	return strings.TrimSpace(s), v
+}
+
+// ProjectLogRouter is the Log Router of one project whose routing the stack
+// declares something about (a ProjectSink, a ProjectExclusion or its _Default
+// bucket's config): its _Default sink, declared or built in, with the
+// exclusion resources added to it, and its other sinks.
+type ProjectLogRouter struct {
+	// Project is the project ID as written, "" when it is not known yet;
+	// then Unknown is the value that will name it.
+	Project string
+	Unknown Value
+	// Secret: a value naming the project is secret; do not print it.
+	Secret  bool
+	Default []LogSink // one, or every ProjectSink that manages it
+	Sinks   []LogSink
+}
+
+// ProjectLogRouters returns the Log Router of every project the stack's
+// sinks, exclusions and _Default bucket configs belong to, in the order the
+// stack first names them. Resources whose project is unknown form one
+// router of their own.
+func (s *Stack) ProjectLogRouters() []*ProjectLogRouter {
+	var out []*ProjectLogRouter
+	index := map[string]*ProjectLogRouter{}
+	routerOf := func(r *Resource) *ProjectLogRouter {
+		project, v := resourceProject(r)
+		key := project
+		if v.IsUnknown() {
+			key = "\x00unknown"
 		}
-		if ef.IsUnknown() { // also an unknown entry
-			if !unknownFilter.IsUnknown() {
-				unknownFilter = ef
+		pr := index[key]
+		if pr == nil {
+			pr = &ProjectLogRouter{Project: project}
+			if v.IsUnknown() {
+				pr.Unknown = v
 			}
-			continue
+			index[key] = pr
+			out = append(out, pr)
 		}
-		s, ok := ef.String()
-		if !ok || logquery.Blank(s) {
-			continue // Google requires an exclusion filter: an empty one is not a carve-out to rely on
-		}
-		secret = secret || ef.Secret()
-		if disabled.IsUnknown() {
-			maybe = append(maybe, s)
-			if !unknownDisabled.IsUnknown() {
-				unknownDisabled = disabled
+		pr.Secret = pr.Secret || v.Secret()
+		return pr
+	}
+	for _, r := range s.OfType(LoggingProjectSink, LoggingProjectExclusion, LoggingProjectBucketConfig) {
+		switch r.Type {
+		case LoggingProjectBucketConfig:
+			if id, _ := r.Get("bucketId").String(); strings.TrimSpace(id) == DefaultSinkName {
+				routerOf(r)
 			}
+		case LoggingProjectExclusion:
+			routerOf(r)
+		case LoggingProjectSink:
+			pr := routerOf(r)
+			sink := LogSink{Resource: r, Project: pr.Project}
+			for _, e := range r.Get("exclusions").Items() {
+				sink.Exclusions = append(sink.Exclusions, SinkExclusion{Resource: r, Value: e})
+			}
+			if name, _ := r.Get("name").String(); strings.TrimSpace(name) == DefaultSinkName {
+				sink.Default = true
+				pr.Default = append(pr.Default, sink)
+			} else {
+				pr.Sinks = append(pr.Sinks, sink)
+			}
+		}
+	}
+	for _, pr := range out {
+		if len(pr.Default) == 0 {
+			pr.Default = []LogSink{{Project: pr.Project, Default: true}}
+		}
+	}
+	for _, r := range s.OfType(LoggingProjectExclusion) {
+		pr := routerOf(r)
+		for i := range pr.Default {
+			pr.Default[i].Exclusions = append(pr.Default[i].Exclusions, SinkExclusion{Resource: r, Value: r.Root()})
+		}
+	}
+	return out
+}
+
+// resourceProject is the project a resource belongs to, and the value that
+// names it: its `project` property (a "projects/" prefix dropped), else its
+// provider's.
+func resourceProject(r *Resource) (string, Value) {
+	v := r.Get("project")
+	if v.IsAbsent() && r.Provider != nil {
+		v = r.Provider.Get("project")
+	}
+	s, _ := v.String()
+	return strings.TrimPrefix(strings.TrimSpace(s), "projects/"), v
+}
+
+// DefaultBucketStore is the stack's config of a project's _Default log
+// bucket, at any location (a _Default bucket can be regional), when the
+// stack declares one.
+func (s *Stack) DefaultBucketStore(project string) (DestinationStore, bool) {
+	for _, r := range s.OfType(LoggingProjectBucketConfig) {
+		if id, _ := r.Get("bucketId").String(); strings.TrimSpace(id) != DefaultSinkName {
 			continue
 		}
-		enabled = append(enabled, s)
+		if p, v := resourceProject(r); v.IsUnknown() || p != project {
+			continue
+		}
+		retention := r.Get("retentionDays")
+		days := float64(DefaultLogBucketRetentionDays)
+		if n, ok := numberOf(retention); ok && n != 0 {
+			days = n
+		} else if !ok && retention.IsSet() {
+			days = 0
+		}
+		return DestinationStore{Resource: r, Certain: true, Retention: retention, Days: days}, true
 	}
-	f, _ := filter.String()
-	v = logquery.ClassifySink(f, enabled...)
-	if secret {
-		v.Clause = ""
+	return DestinationStore{}, false
+}
+
+// AggregatedSinkChildren reports whether a folder or organization sink
+// routes the entries of its child projects (includeChildren), and the value
+// that decides it when it is not known yet.
+func AggregatedSinkChildren(r *Resource) (bool, Value) {
+	v := r.Get("includeChildren")
+	if v.IsUnknown() {
+		return false, v
 	}
-	switch {
-	case !v.CanMatch:
-		return v, Value{}
-	case unknownFilter.IsUnknown():
-		return v, unknownFilter
-	case unknownDisabled.IsUnknown() && !logquery.ClassifySink(f, append(enabled, maybe...)...).CanMatch:
-		return v, unknownDisabled
-	}
-	return v, Value{}
+	b, _ := v.Bool()
+	return b, Value{}
 }

@@ -35,50 +35,55 @@ func TestParseSinkDestination(t *testing.T) {
 	}
 }
 
-func sinkResource(props map[string]property.Value) *gcp.Resource {
-	return &gcp.Resource{Type: gcp.LoggingFolderSink, URN: "sink", Props: property.NewMap(props)}
-}
-
-func TestSinkRoute(t *testing.T) {
-	unknown := property.New(property.Computed)
-	exclusion := func(filter, disabled property.Value) property.Value {
-		m := map[string]property.Value{"name": property.New("x"), "filter": filter}
-		if !disabled.IsNull() {
-			m["disabled"] = disabled
-		}
-		return property.New(property.NewMap(m))
+func TestProjectLogRouters(t *testing.T) {
+	res := func(typ, urn string, props map[string]property.Value) *gcp.Resource {
+		return &gcp.Resource{Type: typ, URN: urn, Props: property.NewMap(props)}
 	}
-	carve := property.New(`resource.type:"dataflow" OR logName:"cloudaudit"`)
-	list := func(vs ...property.Value) property.Value { return property.New(property.NewArray(vs)) }
+	str := property.New[string]
+	provider := &gcp.Provider{Props: property.NewMap(map[string]property.Value{"project": str("from-provider")})}
+	declared := res(gcp.LoggingProjectSink, "default", map[string]property.Value{
+		"name": str("_Default"), "destination": str("logging.googleapis.com/projects/p/locations/global/buckets/_Default"),
+		"exclusions": property.New(property.NewArray([]property.Value{property.New(property.NewMap(map[string]property.Value{
+			"name": str("x"), "filter": str("severity < INFO")}))}))})
+	declared.Provider = provider
+	s := gcp.NewStack("p", "s", []*gcp.Resource{
+		declared,
+		res(gcp.LoggingProjectExclusion, "exclusion", map[string]property.Value{"project": str("projects/from-provider"), "filter": str("x")}),
+		res(gcp.LoggingProjectSink, "archive", map[string]property.Value{"project": str("from-provider"), "name": str("archive")}),
+		res(gcp.LoggingProjectBucketConfig, "bucket", map[string]property.Value{"project": str("other"), "bucketId": str("_Default"),
+			"location": str("europe-west1"), "retentionDays": property.New(7.0)}),
+		res(gcp.LoggingProjectBucketConfig, "regional", map[string]property.Value{"project": str("third"), "bucketId": str("regional")}),
+		res(gcp.LoggingProjectExclusion, "pending", map[string]property.Value{"project": property.New(property.Computed), "filter": str("x")}),
+	})
+	routers := s.ProjectLogRouters()
+	require.Len(t, routers, 3)
 
-	v, open := gcp.SinkRoute(sinkResource(map[string]property.Value{"filter": unknown}))
-	assert.Equal(t, "filter", open.Path())
-	assert.False(t, v.CanMatch)
+	p := routers[0]
+	assert.Equal(t, "from-provider", p.Project)
+	require.Len(t, p.Default, 1)
+	assert.Equal(t, "default", p.Default[0].Resource.URN)
+	require.Len(t, p.Default[0].Exclusions, 2, "its own exclusion and the exclusion resource")
+	assert.Equal(t, "exclusions[0].filter", p.Default[0].Exclusions[0].Filter().Path())
+	assert.Equal(t, "filter", p.Default[0].Exclusions[1].Filter().Path())
+	require.Len(t, p.Sinks, 1)
+	assert.Equal(t, "archive", p.Sinks[0].Resource.URN)
 
-	v, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": list(exclusion(carve, property.Value{}))}))
-	assert.False(t, v.CanMatch)
-	assert.False(t, open.IsUnknown())
+	other := routers[1]
+	assert.Equal(t, "other", other.Project)
+	require.Len(t, other.Default, 1)
+	assert.True(t, other.Default[0].BuiltIn())
+	filter, _ := other.Default[0].Filter()
+	assert.Equal(t, gcp.BuiltInDefaultSinkFilter, filter)
+	dest, _ := other.Default[0].Destination()
+	assert.Equal(t, "logging.googleapis.com/projects/other/locations/global/buckets/_Default", dest)
+	store, ok := s.DefaultBucketStore("other")
+	require.True(t, ok, "a _Default bucket config at any location")
+	assert.Equal(t, 7.0, store.Days)
+	_, ok = s.DefaultBucketStore("third")
+	assert.False(t, ok)
 
-	v, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": list(exclusion(carve, property.New(true)))}))
-	assert.True(t, v.CanMatch, "a disabled exclusion carves nothing out")
-	assert.False(t, open.IsUnknown())
-
-	_, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": list(exclusion(carve, unknown))}))
-	assert.Equal(t, "exclusions[0].disabled", open.Path())
-
-	v, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": list(exclusion(property.New("severity < INFO"), unknown))}))
-	assert.True(t, v.CanMatch)
-	assert.False(t, open.IsUnknown(), "an exclusion that cannot carve them out leaves nothing undecided")
-
-	_, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": list(exclusion(unknown, property.Value{}))}))
-	assert.Equal(t, "exclusions[0].filter", open.Path())
-	_, open = gcp.SinkRoute(sinkResource(map[string]property.Value{"exclusions": unknown}))
-	assert.Equal(t, "exclusions", open.Path())
-
-	v, _ = gcp.SinkRoute(sinkResource(map[string]property.Value{
-		"filter": property.New(`resource.type="dataflow_step"`).WithSecret(true)}))
-	assert.True(t, v.CanMatch)
-	assert.Empty(t, v.Clause, "a secret filter is never quoted")
+	assert.True(t, routers[2].Unknown.IsUnknown())
+	assert.Empty(t, routers[2].Project)
 }
 
 func TestDestinationStores(t *testing.T) {
