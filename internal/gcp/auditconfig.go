@@ -123,3 +123,32 @@ func (l AuditLogConfig) LogTypeName() (string, bool) {
 	}
 	return strings.ToUpper(strings.TrimSpace(s)), true
 }
+
+// AuditConfigParent names the resource whose audit configuration r sets:
+// "projects/P", "folders/F" or "organizations/O", the way audit configs of the
+// same parent merge; "" when it is not known yet or r is not a project,
+// folder or organization audit config or IAM policy, and secret when the
+// value naming it is.
+func AuditConfigParent(r *Resource) (parent string, secret bool) {
+	var v Value
+	var collection string
+	switch r.Type {
+	case ProjectAuditConfig, "gcp:projects/iAMPolicy:IAMPolicy":
+		v, collection = r.Get("project"), "projects/"
+		if v.IsAbsent() && r.Provider != nil {
+			v = r.Provider.Get("project")
+		}
+	case FolderAuditConfig, "gcp:folder/iAMPolicy:IAMPolicy":
+		v, collection = r.Get("folder"), "folders/"
+	case OrganizationAuditConfig, "gcp:organizations/iAMPolicy:IAMPolicy":
+		v, collection = r.Get("orgId"), "organizations/"
+	default:
+		return "", false
+	}
+	s, ok := v.String()
+	s = strings.TrimPrefix(strings.TrimSpace(s), collection)
+	if !ok || s == "" {
+		return "", false
+	}
+	return collection + s, v.Secret()
+}

@@ -68,3 +68,25 @@ func TestAuditConfigsFromResourcesAndPolicyData(t *testing.T) {
 	assert.Contains(t, gcp.AuditConfigTypes(), gcp.FolderAuditConfig)
 	assert.Contains(t, gcp.AuditConfigTypes(), "gcp:projects/iAMPolicy:IAMPolicy")
 }
+
+func TestAuditConfigParent(t *testing.T) {
+	cases := []struct {
+		res  *gcp.Resource
+		want string
+	}{
+		{resource(gcp.ProjectAuditConfig, map[string]property.Value{"project": str("p")}), "projects/p"},
+		{resource(gcp.ProjectAuditConfig, map[string]property.Value{"project": str("projects/p")}), "projects/p"},
+		{resource(gcp.FolderAuditConfig, map[string]property.Value{"folder": str("folders/1")}), "folders/1"},
+		{resource(gcp.FolderAuditConfig, map[string]property.Value{"folder": str("1")}), "folders/1"},
+		{resource(gcp.OrganizationAuditConfig, map[string]property.Value{"orgId": str("2")}), "organizations/2"},
+		{resource("gcp:projects/iAMPolicy:IAMPolicy", map[string]property.Value{"project": str("p")}), "projects/p"},
+		{resource(gcp.ProjectAuditConfig, map[string]property.Value{"project": property.New(property.Computed)}), ""},
+		{resource("gcp:storage/bucketIAMPolicy:BucketIAMPolicy", map[string]property.Value{"bucket": str("b")}), ""},
+	}
+	for _, c := range cases {
+		got, _ := gcp.AuditConfigParent(c.res)
+		assert.Equal(t, c.want, got, c.res.Type)
+	}
+	_, secret := gcp.AuditConfigParent(resource(gcp.ProjectAuditConfig, map[string]property.Value{"project": str("p").WithSecret(true)}))
+	assert.True(t, secret)
+}
