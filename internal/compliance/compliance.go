@@ -191,6 +191,16 @@ var byPolicy = map[string]Mapping{
 		NIST: []Item{nist("AC-6", ac6, "cloudaware", "Cloudaware maps CIS 1.5 (service account admin "+
 			"privileges) to AC-6; Pulumi maps iam-no-broad-roles to AC-6")},
 	},
+	"dataflow-worker-grant-allowed-roles": {
+		CIS: []Item{with(cisSANoAdmin, Partial, "grants to service accounts matching the worker pattern must "+
+			"come from an allow-list of data-plane roles with no admin, Editor or Owner role")},
+		NIST: []Item{nist("AC-6", ac6, "cloudaware", "Cloudaware maps CIS 1.5 (service account admin "+
+			"privileges) to AC-6; Pulumi maps iam-no-broad-roles to AC-6")},
+	},
+	"deployer-grant-allowed-roles": {
+		NIST: []Item{nist("AC-6", ac6, "pulumi-nist", "Pulumi maps iam-no-broad-roles to AC-6; grants to "+
+			"service accounts matching the deployer pattern must come from an allow-list")},
+	},
 	"deployer-least-privilege": {
 		NIST: []Item{nist("AC-6", ac6, "pulumi-nist", "Pulumi maps iam-no-broad-roles to AC-6; the deployer's "+
 			"roles must come from an allow-list")},

@@ -78,6 +78,7 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 		"checked at preview and again at update; a value not known at preview gives an advisory " +
 		"`can't run policy ... during preview` finding only when it could change the verdict.\n\n")
 	b.WriteString(Table(pack, ""))
+	b.WriteString(stackSection(pack))
 	for _, p := range pack.Policies() {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s**\n\n", p.Name, p.Title)
 		kind := "resource policy"
@@ -90,6 +91,10 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 		fmt.Fprintf(&b, "- Default level: `%s`; severity: %s; family: `%s`; %s.\n", p.Level, p.Severity, p.Family, kind)
 		if p.CanRemediate() {
 			b.WriteString("- Can remediate: at level `remediate` it changes the resource's inputs instead of reporting.\n")
+		}
+		if why := policies.StackNeeds(p.Name); why != "" {
+			fmt.Fprintf(&b, "- Needs the stack: %s. It runs only on the whole stack: after `pulumi up --skip-preview` "+
+				"has made the changes, and never in an Insights scan of discovered resources.\n", why)
 		}
 		fmt.Fprintf(&b, "- Reference: %s\n", p.URL)
 		b.WriteString(complianceLines(p.Name))
@@ -105,6 +110,25 @@ func Reference(pack *policy.Pack, testdata string) (string, error) {
 		b.WriteString(examples)
 	}
 	return b.String(), nil
+}
+
+// stackSection lists the policies that need the whole stack, and why: where
+// each of them cannot stop a change before it is made.
+func stackSection(pack *policy.Pack) string {
+	var b strings.Builder
+	b.WriteString("\n## Rules that need the stack\n\n" +
+		"A stack policy reads several resources together, so the engine runs it only when it analyzes the whole " +
+		"stack: in a preview (before any change), and in `pulumi up` after the changes are made, so " +
+		"`pulumi up --skip-preview` creates what it would refuse; audit scans of resources discovered by Insights " +
+		"run resource policies only and never run it. Run a preview before every update, and use " +
+		"the resource-level twins where your naming convention lets a resource say who " +
+		"it grants to.\n\n")
+	for _, p := range pack.Policies() {
+		if why := policies.StackNeeds(p.Name); why != "" {
+			fmt.Fprintf(&b, "- [`%s`](#%s): %s.\n", p.Name, p.Name, why)
+		}
+	}
+	return b.String()
 }
 
 // complianceLines lists the framework items a policy maps to, each with how
