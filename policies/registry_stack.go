@@ -6,6 +6,7 @@ import "github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 func stackIdentityPolicies() []*policy.Policy {
 	return []*policy.Policy{
 		DataflowWorkerLeastPrivilege(),
+		DataflowWorkerGrantsFollowIO(),
 		DeployerLeastPrivilege(),
 		DataflowLabelConsistency(),
 	}

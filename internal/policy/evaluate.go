@@ -529,7 +529,9 @@ func (p *Pack) collect(pol *Policy, level Level, call *Call) []Finding {
 			out = append(out, p.unknownFinding(pol, level, call.encrypted, r))
 			continue
 		}
-		out = append(out, p.finding(pol, level, Violation, r.urn, r.typ, r.path, r.message))
+		f := p.finding(pol, level, Violation, r.urn, r.typ, r.path, r.message)
+		f.Details = r.details
+		out = append(out, f)
 	}
 	return out
 }

@@ -4,6 +4,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -244,6 +245,32 @@ type Finding struct {
 	Path         string   `json:"path"`
 	Message      string   `json:"message"`
 	Excepted     bool     `json:"excepted,omitempty"`
+	// Details is structured data a policy attaches to a violation beside
+	// its message (DetailedViolationOn): the JSON report carries it; text,
+	// SARIF and the engine show the message only.
+	Details Details `json:"details,omitempty"`
+}
+
+// Details is JSON text that marshals as itself; a string, so that findings
+// stay comparable.
+type Details string
+
+// MarshalJSON writes the JSON text as it is.
+func (d Details) MarshalJSON() ([]byte, error) {
+	if d == "" || !json.Valid([]byte(d)) {
+		return []byte("null"), nil
+	}
+	return []byte(d), nil
+}
+
+// UnmarshalJSON keeps the JSON text.
+func (d *Details) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = ""
+		return nil
+	}
+	*d = Details(b)
+	return nil
 }
 
 // SortFindings orders findings by URN, then policy, then path, then message.
@@ -301,6 +328,7 @@ type report struct {
 	typ     string
 	path    string
 	message string
+	details Details
 }
 
 // Violation reports a problem at path on the resource being checked.
@@ -317,6 +345,19 @@ func (c *Call) Unknown(path string) {
 // ViolationOn reports a stack-policy problem on another resource.
 func (c *Call) ViolationOn(r *gcp.Resource, path, format string, args ...any) {
 	c.found = append(c.found, report{kind: Violation, urn: r.URN, typ: r.Type, path: path, message: fmt.Sprintf(format, args...)})
+}
+
+// DetailedViolationOn is ViolationOn with structured details, which the
+// JSON report carries beside the message (for example the least-privilege
+// grant set a policy derived). details must marshal to JSON and hold no
+// secret; details that do not marshal are dropped.
+func (c *Call) DetailedViolationOn(r *gcp.Resource, details any, path, format string, args ...any) {
+	raw, err := json.Marshal(details)
+	if err != nil || string(raw) == "null" {
+		raw = nil
+	}
+	c.found = append(c.found, report{kind: Violation, urn: r.URN, typ: r.Type, path: path,
+		message: fmt.Sprintf(format, args...), details: Details(raw)})
 }
 
 // UnknownOn reports an undecidable value on another resource.

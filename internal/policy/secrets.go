@@ -336,6 +336,14 @@ func (s *secretSet) scrub(fs []Finding) []Finding {
 	for i := range fs {
 		fs[i].Message = s.scrubText(fs[i].Message)
 		fs[i].Path = s.scrubText(fs[i].Path)
+		if fs[i].Details != "" {
+			// Scrubbed as text; details a replacement would break are dropped.
+			if d := s.scrubText(string(fs[i].Details)); json.Valid([]byte(d)) {
+				fs[i].Details = Details(d)
+			} else {
+				fs[i].Details = ""
+			}
+		}
 	}
 	return fs
 }
