@@ -511,3 +511,38 @@ func trustAnchorProgram(ctx *pulumi.Context) error {
 	}
 	return nil
 }
+
+// grantsFollowIOProgram is scenario 13 (issue 17): a worker holds
+// roles/pubsub.subscriber on the whole project, although its one job reads
+// one subscription; its roles/dataflow.worker grant is project-level by
+// nature.
+func grantsFollowIOProgram(project, stack string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		if _, err := serviceaccount.NewAccount(ctx, "etl-worker", &serviceaccount.AccountArgs{
+			AccountId: pulumi.String("etl-worker"),
+		}); err != nil {
+			return err
+		}
+		for _, grant := range [][2]string{
+			{"worker-dataflow-worker", "roles/dataflow.worker"},
+			{"worker-project-subscriber", "roles/pubsub.subscriber"},
+		} {
+			if _, err := projects.NewIAMMember(ctx, grant[0], &projects.IAMMemberArgs{
+				Project: pulumi.String(gcpProject), Role: pulumi.String(grant[1]),
+				Member: pulumi.String("serviceAccount:" + workerEmail),
+			}); err != nil {
+				return err
+			}
+		}
+		_, err := dataflow.NewJob(ctx, "events-to-bigquery", &dataflow.JobArgs{
+			Name: pulumi.String("events-to-bigquery"), Region: pulumi.String(gcpRegion),
+			TemplateGcsPath: pulumi.String(template), TempGcsLocation: pulumi.String("gs://" + tempBucketName + "/tmp"),
+			ServiceAccountEmail: pulumi.String(workerEmail),
+			IpConfiguration:     pulumi.String("WORKER_IP_PRIVATE"),
+			Subnetwork:          pulumi.String(subnetwork),
+			Parameters:          jobParameters(),
+			Labels:              stackLabels(project, stack),
+		})
+		return err
+	}
+}

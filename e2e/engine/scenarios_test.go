@@ -582,3 +582,40 @@ func TestFederationTrustAnchors(t *testing.T) {
 	requireFailed(t, up)
 	assertNotCreated(t, up, uploaded, commentedOut)
 }
+
+// Scenario 13 (issue 17): least privilege from the pipeline's own inputs. A
+// worker with roles/pubsub.subscriber on the whole project gets an advisory,
+// in preview and after up, naming the one subscription its job reads as the
+// grant to make instead; the project-level roles/dataflow.worker passes.
+func TestGrantsFollowIO(t *testing.T) {
+	const pGrantsFollowIO = "dataflow-worker-grants-follow-io"
+	env := harness.NewEnv(t)
+	s := env.NewStack(t, project, "grantsio", grantsFollowIOProgram(project, "grantsio"), baseConfig())
+	wide, nature := s.URN(tProjIAMMember, "worker-project-subscriber"), s.URN(tProjIAMMember, "worker-dataflow-worker")
+
+	pre := s.Preview(t)
+	logFindings(t, pre)
+	requireOK(t, pre)
+	up := s.Up(t)
+	logFindings(t, up)
+	requireOK(t, up)
+	for _, r := range []*harness.Result{pre, up} {
+		got := r.ViolationsOf(pGrantsFollowIO, wide)
+		if assert.Len(t, got, 1, "%s\n%s", r.Op, r.Dump()) {
+			assert.Equal(t, "advisory", got[0].EnforcementLevel)
+			for _, part := range []string{`"roles/pubsub.subscriber"`, `"serviceAccount:` + workerEmail + `"`,
+				`job "events-to-bigquery"`,
+				`roles/pubsub.subscriber on subscription "projects/` + gcpProject + `/subscriptions/events-dataflow"`} {
+				assert.Contains(t, got[0].Message, part, "%s: the message does not name %s", r.Op, part)
+			}
+		}
+		assert.Empty(t, r.ViolationsOf(pGrantsFollowIO, nature), "%s: roles/dataflow.worker is project-level by nature", r.Op)
+		for _, f := range r.Findings() {
+			if f.Policy == pGrantsFollowIO {
+				assert.Equal(t, harness.Finding{Level: "advisory", Policy: pGrantsFollowIO, URN: wide}, f, "%s: one finding", r.Op)
+			}
+		}
+	}
+	_, created := up.Created(wide)
+	assert.True(t, created, "an advisory does not stop the update")
+}
