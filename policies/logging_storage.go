@@ -242,8 +242,10 @@ func (j *logJudge) destinationKeeps(sink *gcp.Resource, project, dest string, de
 	case gcp.DestinationBigQueryDataset:
 		what = "BigQuery dataset"
 	}
-	ownDefault := d.Kind == gcp.DestinationLogBucket && d.Collection == "projects" && d.Parent == project &&
-		d.ID == gcp.DefaultSinkName && project != ""
+	if d.Kind == gcp.DestinationLogBucket && d.Collection == "projects" && d.Parent == project &&
+		d.ID == gcp.DefaultSinkName && project != "" {
+		return j.defaultBucketKeeps(sink, project, what)
+	}
 	var found bool                  // a store that is the destination for sure
 	var later, short []pendingValue // stores that may be the destination, keeping entries long enough or not
 	for _, st := range j.s.DestinationStores(d) {
@@ -262,24 +264,6 @@ func (j *logJudge) destinationKeeps(sink *gcp.Resource, project, dest string, de
 			found = true
 		}
 	}
-	if !found && ownDefault {
-		if st, ok := j.s.DefaultBucketStore(project); ok {
-			switch {
-			case st.Retention.IsUnknown():
-				return storeVerdict{pending: []pendingValue{{st.Resource, st.Retention}}}
-			case st.Days < float64(minDays):
-				return storeVerdict{why: "is a " + what + " that " + describeRetention(st, minDays), on: st.Resource, path: st.Retention.Path()}
-			}
-			return storeVerdict{stores: true}
-		}
-		if float64(minDays) > gcp.DefaultLogBucketRetentionDays {
-			onSink.why = fmt.Sprintf("is the project's _Default bucket, which this stack does not configure: it keeps entries "+
-				"Google's default of %d days, fewer than minimumRetentionDays %d (declare a ProjectBucketConfig for it)",
-				gcp.DefaultLogBucketRetentionDays, minDays)
-			return onSink
-		}
-		return storeVerdict{stores: true}
-	}
 	if !found {
 		if len(later) > 0 {
 			return storeVerdict{pending: later}
@@ -290,6 +274,27 @@ func (j *logJudge) destinationKeeps(sink *gcp.Resource, project, dest string, de
 	}
 	later = append(later, short...) // each could be the destination too, and keep its entries too briefly
 	return storeVerdict{stores: len(later) == 0, pending: later}
+}
+
+// defaultBucketKeeps judges a project's own _Default bucket: by the
+// shortest-lived of its configs in the stack (a _Default bucket may be
+// regional, and only one config can be right), else Google's default of 30
+// days.
+func (j *logJudge) defaultBucketKeeps(sink *gcp.Resource, project, what string) storeVerdict {
+	minDays := j.cfg.MinimumRetentionDays
+	st, ok := j.s.DefaultBucketStore(project)
+	switch {
+	case ok && st.Retention.IsUnknown():
+		return storeVerdict{pending: []pendingValue{{st.Resource, st.Retention}}}
+	case ok && st.Days < float64(minDays):
+		return storeVerdict{why: "is a " + what + " that " + describeRetention(st, minDays), on: st.Resource, path: st.Retention.Path()}
+	case ok:
+		return storeVerdict{stores: true}
+	case float64(minDays) > gcp.DefaultLogBucketRetentionDays:
+		return storeVerdict{on: sink, path: "destination", why: fmt.Sprintf("is not configured in this stack, so it keeps "+
+			"entries Google's default of %d days, fewer than minimumRetentionDays %d (declare a ProjectBucketConfig for it)", gcp.DefaultLogBucketRetentionDays, minDays)}
+	}
+	return storeVerdict{stores: true}
 }
 
 // describeRetention says, for a message, why a store keeps entries too

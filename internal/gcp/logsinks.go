@@ -293,6 +293,10 @@ func (id *identity) check(v Value, want string, norm func(string) string) {
 // that name manages the built-in sink instead of creating one.
 const DefaultSinkName = "_Default"
 
+// requiredSinkName is the sink that stores Admin Activity, System Event and
+// Access Transparency logs in the _Required bucket; it cannot be changed.
+const requiredSinkName = "_Required"
+
 // BuiltInDefaultSinkFilter is the filter of a _Default sink nobody edited:
 // every entry but the audit logs the _Required sink stores.
 const BuiltInDefaultSinkFilter = `NOT LOG_ID("cloudaudit.googleapis.com/activity") AND ` +
@@ -416,10 +420,14 @@ func (s *Stack) ProjectLogRouters() []*ProjectLogRouter {
 			for _, e := range r.Get("exclusions").Items() {
 				sink.Exclusions = append(sink.Exclusions, SinkExclusion{Resource: r, Value: e})
 			}
-			if name, _ := r.Get("name").String(); strings.TrimSpace(name) == DefaultSinkName {
+			switch name, _ := r.Get("name").String(); strings.TrimSpace(name) {
+			case DefaultSinkName:
 				sink.Default = true
 				pr.Default = append(pr.Default, sink)
-			} else {
+			case requiredSinkName:
+				// Cloud Logging refuses any change to it: it routes only the
+				// audit logs it always routes, whatever the stack says.
+			default:
 				pr.Sinks = append(pr.Sinks, sink)
 			}
 		}
@@ -452,8 +460,11 @@ func resourceProject(r *Resource) (string, Value) {
 
 // DefaultBucketStore is the stack's config of a project's _Default log
 // bucket, at any location (a _Default bucket can be regional), when the
-// stack declares one.
+// stack declares one; of several, one whose retention is not known yet, else
+// the one keeping entries the shortest.
 func (s *Stack) DefaultBucketStore(project string) (DestinationStore, bool) {
+	var out DestinationStore
+	found := false
 	for _, r := range s.OfType(LoggingProjectBucketConfig) {
 		if id, _ := r.Get("bucketId").String(); strings.TrimSpace(id) != DefaultSinkName {
 			continue
@@ -468,9 +479,14 @@ func (s *Stack) DefaultBucketStore(project string) (DestinationStore, bool) {
 		} else if !ok && retention.IsSet() {
 			days = 0
 		}
-		return DestinationStore{Resource: r, Certain: true, Retention: retention, Days: days}, true
+		st := DestinationStore{Resource: r, Certain: true, Retention: retention, Days: days}
+		switch {
+		case !found, retention.IsUnknown() && !out.Retention.IsUnknown(),
+			!out.Retention.IsUnknown() && !retention.IsUnknown() && days < out.Days:
+			out, found = st, true
+		}
 	}
-	return DestinationStore{}, false
+	return out, found
 }
 
 // AggregatedSinkChildren reports whether a folder or organization sink

@@ -249,6 +249,22 @@ func (e Entry) eval(n *node) Result {
 		return r
 	case nodeNot:
 		return not(e.eval(n.children[0]))
+	case nodeCompare, nodeGlobal, nodeCall:
+		if n.uncertain {
+			return Sometimes
+		}
+		r := e.evalOne(n)
+		for _, a := range n.alts {
+			r |= e.evalOne(a)
+		}
+		return r
+	}
+	return Sometimes
+}
+
+// evalOne evaluates a comparison, search term or function call.
+func (e Entry) evalOne(n *node) Result {
+	switch n.kind {
 	case nodeCompare:
 		if n.field == "severity" {
 			return compareSeverity(e.Severity, n.op, n.value)

@@ -73,6 +73,15 @@ func TestMatch(t *testing.T) {
 		{"resource.type = \"data\ufb02ow_step\"", worker, always},
 		{"resource.type = \"data\u200bflow_step\"", worker, always},
 		{"resource.type:\"\u0064ataflow\"", worker, always},
+		// a backslash escape other than \" is read every way it may be: the
+		// escaped character, the backslash kept, a character code
+		{`resource.type = "data\flow_step"`, worker, sometimes},
+		{`resource.type = "\x64ataflow_step"`, worker, sometimes},
+		{`resource.type = "gce\_instance"`, worker, never},
+		{`logName=~"dataflow\.googleapis\.com%2Fworker$"`, worker, always},
+		{`logName=~"^projects/etl-prod-1234/logs/syslog\.log$"`, otherDataflowLog, never},
+		{`log_id("dataflow.googleapis.com\/worker")`, worker, sometimes},
+		{`resource.type = "gce_instance" textPayload:"say \"hi\""`, worker, never},
 		// NOT, -, and OR binding tighter than AND
 		{`NOT resource.type:"dataflow"`, worker, never},
 		{`-resource.type:dataflow`, otherDataflowLog, never},

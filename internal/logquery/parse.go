@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -35,6 +37,15 @@ type node struct {
 	value    string // compared value (nodeCompare, nodeGlobal)
 	quoted   bool   // the value was a quoted string
 	args     []string
+	// alts are the same comparison or search term with the other readings
+	// of a string that holds a backslash escape other than \": the language
+	// reference does not say whether "\." is ".", stays "\." (for a regular
+	// expression) or, like "\x64", is a character code; the node matches
+	// what any reading matches.
+	alts []*node
+	// uncertain: a function argument or field path holds such an escape; the
+	// node decides nothing.
+	uncertain bool
 	// start and end are the byte span in the query, for messages.
 	start, end int
 
@@ -92,7 +103,9 @@ type token struct {
 	kind       tokKind
 	text       string // operator, word, or unquoted string
 	start, end int
-	spaceAfter bool // whitespace (or a comment) follows the token
+	spaceAfter bool     // whitespace (or a comment) follows the token
+	alts       []string // other readings of a string with an escape other than \"
+	uncertain  bool     // a quoted path segment with such an escape
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
@@ -153,17 +166,18 @@ func lex(s string) ([]token, error) {
 			i += len(op)
 			toks = append(toks, token{kind: tkOp, text: op, start: start, end: i})
 		case c == '"':
-			str, n, err := readString(s[i:])
+			readings, n, err := readString(s[i:])
 			if err != nil {
 				return nil, err
 			}
 			i += n
-			toks = append(toks, token{kind: tkString, text: str, start: start, end: i})
+			toks = append(toks, token{kind: tkString, text: readings[0], alts: readings[1:], start: start, end: i})
 		case c == '-':
 			toks = append(toks, token{kind: tkMinus, text: "-", start: i, end: i + 1})
 			i++
 		default:
 			var b strings.Builder
+			uncertain := false
 			for i < len(s) {
 				if isWordByte(s[i]) {
 					b.WriteByte(s[i])
@@ -172,11 +186,12 @@ func lex(s string) ([]token, error) {
 				}
 				// a quoted path segment: labels."k8s-pod/app"
 				if s[i] == '"' && i > start && s[i-1] == '.' {
-					str, n, err := readString(s[i:])
+					readings, n, err := readString(s[i:])
 					if err != nil {
 						return nil, err
 					}
-					b.WriteString(str)
+					b.WriteString(readings[0])
+					uncertain = uncertain || len(readings) > 1
 					i += n
 					continue
 				}
@@ -195,29 +210,46 @@ func lex(s string) ([]token, error) {
 			case "NOT":
 				kind = tkNot
 			}
-			toks = append(toks, token{kind: kind, text: word, start: start, end: i})
+			toks = append(toks, token{kind: kind, text: word, start: start, end: i, uncertain: uncertain})
 		}
 	}
 }
 
 // readString reads a double-quoted string at the start of s, returning its
-// content and the bytes consumed.
-func readString(s string) (string, int, error) {
-	var b strings.Builder
+// readings and the bytes consumed. The first reading takes each escaped
+// character as itself; when the string holds an escape other than \", the
+// others keep the backslashes (as a regular expression would see them) and,
+// when the string is valid Go syntax, decode them (\t, \x64, \u0064).
+func readString(s string) ([]string, int, error) {
+	var plain, raw strings.Builder
+	other := false
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			if i+1 < len(s) {
 				i++
-				b.WriteByte(s[i])
+				if s[i] != '"' {
+					other = true
+					raw.WriteByte('\\')
+				}
+				plain.WriteByte(s[i])
+				raw.WriteByte(s[i])
 			}
 		case '"':
-			return b.String(), i + 1, nil
+			readings := []string{plain.String()}
+			if other {
+				readings = append(readings, raw.String())
+				if decoded, err := strconv.Unquote(s[:i+1]); err == nil {
+					readings = append(readings, decoded)
+				}
+			}
+			return slices.Compact(readings), i + 1, nil
 		default:
-			b.WriteByte(s[i])
+			plain.WriteByte(s[i])
+			raw.WriteByte(s[i])
 		}
 	}
-	return "", 0, fmt.Errorf("unterminated string")
+	return nil, 0, fmt.Errorf("unterminated string")
 }
 
 // stripComments removes `--` comments outside quoted strings.
@@ -365,21 +397,29 @@ func (p *parser) parsePrimary() (*node, error) {
 		n.start, n.end = t.start, p.prevEnd()
 		return n, nil
 	case tkString:
-		return &node{kind: nodeGlobal, value: t.text, quoted: true, start: t.start, end: t.end}, nil
+		n := &node{kind: nodeGlobal, value: t.text, quoted: true, start: t.start, end: t.end}
+		for _, a := range t.alts {
+			n.alts = append(n.alts, &node{kind: nodeGlobal, value: a, quoted: true})
+		}
+		return n, nil
 	case tkWord:
 		switch nt := p.peek(); {
 		case nt.kind == tkOp:
 			p.next()
-			return p.parseValue(canonicalField(t.text), nt.text, t.start)
+			n, err := p.parseValue(canonicalField(t.text), nt.text, t.start)
+			if err == nil && t.uncertain {
+				markUncertain(n)
+			}
+			return n, err
 		case nt.kind == tkLParen && !t.spaceAfter:
 			p.next()
-			args, err := p.parseArgs()
+			args, uncertain, err := p.parseArgs()
 			if err != nil {
 				return nil, err
 			}
-			return &node{kind: nodeCall, field: strings.ToLower(t.text), args: args, start: t.start, end: p.prevEnd()}, nil
+			return &node{kind: nodeCall, field: strings.ToLower(t.text), args: args, uncertain: uncertain, start: t.start, end: p.prevEnd()}, nil
 		}
-		return &node{kind: nodeGlobal, value: t.text, start: t.start, end: t.end}, nil
+		return &node{kind: nodeGlobal, value: t.text, uncertain: t.uncertain, start: t.start, end: t.end}, nil
 	}
 	return nil, fmt.Errorf("unexpected %q at %d", t.text, t.start)
 }
@@ -389,7 +429,11 @@ func (p *parser) parsePrimary() (*node, error) {
 // becomes the same expression of comparisons.
 func (p *parser) parseValue(field, op string, start int) (*node, error) {
 	leaf := func(t token) *node {
-		return &node{kind: nodeCompare, field: field, op: op, value: t.text, quoted: t.kind == tkString, start: start, end: t.end}
+		n := &node{kind: nodeCompare, field: field, op: op, value: t.text, quoted: t.kind == tkString, start: start, end: t.end}
+		for _, a := range t.alts {
+			n.alts = append(n.alts, &node{kind: nodeCompare, field: field, op: op, value: a, quoted: true})
+		}
+		return n
 	}
 	switch t := p.next(); t.kind {
 	case tkString, tkWord:
@@ -496,29 +540,39 @@ func (v *valueParser) not() (*node, error) {
 }
 
 // parseArgs reads function arguments up to the closing parenthesis; nested
-// parentheses are kept flat.
-func (p *parser) parseArgs() ([]string, error) {
+// parentheses are kept flat. uncertain: an argument holds an escape.
+func (p *parser) parseArgs() ([]string, bool, error) {
 	var args []string
+	uncertain := false
 	depth := 0
 	for {
 		switch t := p.next(); t.kind {
 		case tkEOF:
-			return nil, fmt.Errorf("missing ) in a function call")
+			return nil, false, fmt.Errorf("missing ) in a function call")
 		case tkLParen:
 			depth++
 		case tkRParen:
 			if depth == 0 {
-				return args, nil
+				return args, uncertain, nil
 			}
 			depth--
 		case tkString, tkWord:
 			args = append(args, t.text)
+			uncertain = uncertain || len(t.alts) > 0
 		case tkMinus:
 			if w := p.peek(); w.kind == tkWord && !t.spaceAfter {
 				p.next()
 				args = append(args, "-"+w.text)
 			}
 		}
+	}
+}
+
+// markUncertain marks every comparison of a value expression.
+func markUncertain(n *node) {
+	n.uncertain = true
+	for _, c := range n.children {
+		markUncertain(c)
 	}
 }
 
