@@ -1,6 +1,10 @@
 package gcp
 
-import "strings"
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+)
 
 // Organization policy type tokens: the Org Policy v2 resource and the three
 // legacy (Cloud Resource Manager v1) ones.
@@ -239,3 +243,135 @@ func EnumBool(v Value) (b, ok bool) {
 // IsConditional reports whether a rule applies only where its condition
 // holds: a set (or unknown) v2 condition.
 func (r OrgPolicyRule) IsConditional() bool { return !r.Condition.IsAbsent() }
+
+// Canonical names of the list and managed constraints whose allowed values
+// name identities: issuers a workload identity pool provider may trust, the
+// customers and organizations whose principals may be granted roles, and
+// the principals iam.managed.allowedPolicyMembers lets be granted roles.
+const (
+	ConstraintPoolProviders        = "iam.workloadidentitypoolproviders"
+	ConstraintAllowedMemberDomains = "iam.allowedpolicymemberdomains"
+	ConstraintAllowedPolicyMembers = "iam.managed.allowedpolicymembers"
+	ConstraintRestrictAuthTypes    = "storage.restrictauthtypes"
+)
+
+// AllowedPolicyMembersParameters are the parameters of
+// iam.managed.allowedPolicyMembers, both lists of what may be granted roles:
+// principals (`user:…`, `serviceAccount:…`, `principal://…`) and principal
+// sets (`//cloudresourcemanager.googleapis.com/organizations/N`, …)
+// (https://cloud.google.com/organization-policy/restrict-domains).
+var AllowedPolicyMembersParameters = []string{"allowedMemberSubjects", "allowedPrincipalSets"}
+
+// ParsedParameters reads a managed-constraint rule's parameters, a JSON
+// object that pulumi-gcp sends as a string, into a Value whose paths
+// continue inside it (`spec.rules[0].parameters.allowedMemberSubjects[1]`).
+// ok is false when parameters is set but is no JSON object; an unknown or
+// absent value is returned as it is.
+func (r OrgPolicyRule) ParsedParameters() (Value, bool) {
+	v := r.Parameters
+	if !v.IsSet() || v.IsMap() {
+		return v, !v.IsSet() || v.IsMap()
+	}
+	s, ok := v.String()
+	if !ok || repeatsTopLevelKey(s) {
+		// A repeated parameter may be read either way by the API: refuse it.
+		return v, false
+	}
+	if doc, ok := parsePlainJSON(s); ok {
+		return v.child(doc, v.path).detached(), doc.IsMap()
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
+		return v, false
+	}
+	_, isObject := doc.(map[string]any)
+	return v.child(FromJSON(doc), v.path).detached(), isObject
+}
+
+// repeatsTopLevelKey reports whether a JSON object names a key twice.
+func repeatsTopLevelKey(s string) bool {
+	d := json.NewDecoder(strings.NewReader(s))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		t, err := d.Token()
+		key, isKey := t.(string)
+		if err != nil || !isKey {
+			return false
+		}
+		if seen[key] {
+			return true
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if d.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
+}
+
+// OrgPolicyValue is a list constraint value without the `is:` prefix that
+// marks it as a literal value, and without surrounding spaces.
+func OrgPolicyValue(s string) string {
+	s = strings.TrimSpace(s)
+	if foldPrefix(s, "is:") {
+		s = strings.TrimSpace(s[len("is:"):])
+	}
+	return s
+}
+
+// organizationPrincipalSetPrefixes are the spellings of an organization's
+// principal set that the domain-restricted-sharing constraints take: the
+// resource name iam.managed.allowedPolicyMembers documents and the
+// principalSet:// form iam.allowedPolicyMemberDomains takes beside
+// customer IDs (https://cloud.google.com/organization-policy/restrict-domains).
+var organizationPrincipalSetPrefixes = []string{
+	"//cloudresourcemanager.googleapis.com/organizations/",
+	"principalset://iam.googleapis.com/organizations/",
+	"principalset://cloudresourcemanager.googleapis.com/organizations/",
+}
+
+// OrganizationPrincipalSet reads a constraint value that names every
+// principal of one organization and returns the organization's numeric ID.
+func OrganizationPrincipalSet(value string) (string, bool) {
+	s := OrgPolicyValue(value)
+	for _, prefix := range organizationPrincipalSetPrefixes {
+		if foldPrefix(s, prefix) {
+			id := strings.TrimSpace(s[len(prefix):])
+			return id, isDigits(id)
+		}
+	}
+	return "", false
+}
+
+// hmacSignedRequestTypes are the values of storage.restrictAuthTypes that
+// refuse HMAC-signed requests: each type, and the groups that hold both
+// ("Use in:ALL_HMAC_SIGNED_REQUESTS to include both",
+// https://cloud.google.com/storage/docs/org-policy-constraints).
+var (
+	hmacSignedRequestTypes  = []string{"USER_ACCOUNT_HMAC_SIGNED_REQUESTS", "SERVICE_ACCOUNT_HMAC_SIGNED_REQUESTS"}
+	hmacSignedRequestGroups = []string{"in:ALL_HMAC_SIGNED_REQUESTS", "in:ALL_SIGNED_REQUESTS"}
+)
+
+// DeniesEveryHMACType reports whether denied values of storage.restrictAuthTypes
+// refuse every kind of HMAC-signed request: a group that holds them all, or
+// each type by name.
+func DeniesEveryHMACType(denied []string) bool {
+	covered := 0
+	for _, t := range hmacSignedRequestTypes {
+		for _, d := range denied {
+			d = OrgPolicyValue(d)
+			if slices.ContainsFunc(hmacSignedRequestGroups, func(g string) bool { return strings.EqualFold(g, d) }) {
+				return true
+			}
+			if strings.EqualFold(d, t) {
+				covered++
+				break
+			}
+		}
+	}
+	return covered == len(hmacSignedRequestTypes)
+}
