@@ -106,6 +106,11 @@ type Identity struct {
 	Email string
 	// Principal is set for a workload identity pool principal.
 	Principal bool
+	// PoolReason says why a pool principal is a deployer (see
+	// DeployerPools); empty without configuration. Pending is, for a pool
+	// principal that may be a deployer, the value that would decide.
+	PoolReason string
+	Pending    *OrganizationRef
 	// Certain is false when the account only may belong to the set (the
 	// grant that would make it a member is not known yet).
 	Certain bool
@@ -145,10 +150,11 @@ type IdentitySet struct {
 	// unknown email that depends on no Account of the stack): any service
 	// account may then belong to the set.
 	Open bool
-	// PoolPrincipals makes every workload identity pool principal
-	// (principal:// or principalSet:// of a workloadIdentityPools pool) a
-	// member.
+	// PoolPrincipals makes the principals of deployer pools (principal://
+	// or principalSet:// of a workloadIdentityPools pool, see
+	// DeployerPools) members.
 	PoolPrincipals bool
+	pools          *poolClassifier
 	// unattached is set when some email names no Account of the stack, so an
 	// Account whose email is not known yet could be it.
 	unattached bool
@@ -323,8 +329,14 @@ func (set *IdentitySet) Match(r *Resource, member Value) (MemberMatch, *Identity
 	case MemberServiceAccountSet:
 		return set.matchContainer(*m.Container)
 	case MemberPrincipal, MemberPrincipalSet:
-		if set.PoolPrincipals && IsWorkloadPoolPrincipal(m) {
-			return IsMember, &Identity{Principal: true, Certain: true, Secret: member.Secret()}
+		if !set.PoolPrincipals {
+			break
+		}
+		switch v := set.pools.classifyMember(m); v.Deployer {
+		case Yes:
+			return IsMember, &Identity{Principal: true, Certain: true, Secret: member.Secret(), PoolReason: v.Reason}
+		case Maybe:
+			return MaybeMember, &Identity{Principal: true, Secret: member.Secret(), Pending: v.Pending}
 		}
 	}
 	return NotMember, nil
@@ -498,7 +510,7 @@ func (set *IdentitySet) matchUnknown(r *Resource, path string) MemberMatch {
 		}
 		switch dep.Type {
 		case WorkloadIdentityPoolResource, WorkloadIdentityPoolProviderResource:
-			if set.PoolPrincipals {
+			if set.PoolPrincipals && set.pools.classifyResource(dep) != No {
 				return MaybeMember
 			}
 		case ServiceAccountResource:
@@ -540,23 +552,30 @@ func WorkerIdentities(s *Stack) *IdentitySet {
 	return set
 }
 
-// DeployerIdentities returns the deployer identities of a stack: every
-// workload identity pool principal, and every service account on which such
-// a principal holds roles/iam.workloadIdentityUser or
+// DeployerIdentities is DeployerIdentitiesOf with every workload identity
+// pool taken for a deployer pool.
+func DeployerIdentities(s *Stack) *IdentitySet { return DeployerIdentitiesOf(s, nil) }
+
+// DeployerIdentitiesOf returns the deployer identities of a stack: every
+// principal of a deployer pool (pools decides which pools federate CI; nil
+// makes every workload identity pool one), and every service account on
+// which such a principal holds roles/iam.workloadIdentityUser or
 // roles/iam.serviceAccountTokenCreator (a grant at service account scope).
 // An account is only possibly a deployer when that grant is not known yet:
-// its role is unknown, or its member is unknown and does not depend on a
-// workload identity pool of the stack.
-func DeployerIdentities(s *Stack) *IdentitySet {
+// its role is unknown, its member is unknown and does not depend on a
+// workload identity pool of the stack, or its member's pool may or may not
+// be a deployer pool.
+func DeployerIdentitiesOf(s *Stack, pools *DeployerPools) *IdentitySet {
 	set := newIdentitySet(s)
 	set.PoolPrincipals = true
+	set.pools = newPoolClassifier(s, pools)
 	for _, r := range s.OfType(GrantTypes()...) {
 		grants, _ := s.views.Grants(r)
 		for _, g := range grants {
 			if g.Scope != ScopeServiceAccount {
 				continue
 			}
-			certain, maybe := impersonationGrant(s, r, g)
+			certain, maybe := impersonationGrant(s, set.pools, r, g)
 			if !certain && !maybe {
 				continue
 			}
@@ -573,13 +592,13 @@ func DeployerIdentities(s *Stack) *IdentitySet {
 // roles/iam.workloadIdentityUser or roles/iam.serviceAccountTokenCreator on a
 // service account.
 func IsImpersonationMechanism(s *Stack, r *Resource, g Grant) bool {
-	certain, _ := impersonationGrant(s, r, g)
+	certain, _ := impersonationGrant(s, newPoolClassifier(s, nil), r, g)
 	return certain
 }
 
-// impersonationGrant says whether g certainly or possibly lets a workload
-// identity pool principal impersonate the service account it is on.
-func impersonationGrant(s *Stack, r *Resource, g Grant) (certain, maybe bool) {
+// impersonationGrant says whether g certainly or possibly lets a principal
+// of a deployer pool impersonate the service account it is on.
+func impersonationGrant(s *Stack, pools *poolClassifier, r *Resource, g Grant) (certain, maybe bool) {
 	if g.Scope != ScopeServiceAccount {
 		return false, false
 	}
@@ -593,34 +612,43 @@ func impersonationGrant(s *Stack, r *Resource, g Grant) (certain, maybe bool) {
 	if roleKnown && !impersonation {
 		return false, false
 	}
-	pool, poolUnknown := false, false
+	pool, noPool := No, false
 	if g.Member.HasUnknown() {
-		poolUnknown = true
-		pool = dependsOnWorkloadPool(s, r, g.Member.Path())
+		var anyPool bool
+		pool, anyPool = dependsOnWorkloadPool(s, pools, r, g.Member.Path())
+		if !anyPool {
+			pool, noPool = Maybe, true
+		}
 	} else if raw, ok := g.Member.String(); ok {
-		pool = IsWorkloadPoolPrincipal(ParseMember(raw))
+		pool = pools.classifyMember(ParseMember(raw)).Deployer
 	}
 	switch {
-	case roleKnown && pool:
+	case pool == No:
+		return false, false
+	case roleKnown && pool == Yes:
 		return true, false
-	case roleKnown && poolUnknown:
-		return false, true // a computed member with no pool to show for it
-	case !roleKnown && pool:
-		return false, true // a pool principal with a role not known yet
+	case !roleKnown && noPool:
+		return false, false // neither the role nor the member shows anything
 	}
-	return false, false
+	// A computed member with no pool to show for it, a principal whose pool
+	// may federate CI, or a deployer pool principal with a role not known yet.
+	return false, true
 }
 
-// dependsOnWorkloadPool reports whether the value at path of r depends on a
-// workload identity pool or pool provider of the stack.
-func dependsOnWorkloadPool(s *Stack, r *Resource, path string) bool {
+// dependsOnWorkloadPool says whether the value at path of r depends on a
+// deployer pool: a workload identity pool or pool provider of the stack
+// whose pool federates CI. anyPool is false when it depends on no pool of
+// the stack at all.
+func dependsOnWorkloadPool(s *Stack, pools *poolClassifier, r *Resource, path string) (deployer Answer, anyPool bool) {
+	deployer = No
 	for _, urn := range PropertyDeps(r, path) {
 		if dep, ok := s.Lookup(urn); ok &&
 			(dep.Type == WorkloadIdentityPoolResource || dep.Type == WorkloadIdentityPoolProviderResource) {
-			return true
+			anyPool = true
+			deployer = deployer.Or(pools.classifyResource(dep))
 		}
 	}
-	return false
+	return deployer, anyPool
 }
 
 // GCSLocation is one Cloud Storage location a Dataflow job names.
