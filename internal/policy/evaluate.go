@@ -579,6 +579,9 @@ func pathsOverlap(a, b string) bool {
 // (see Options.Encrypted).
 func (p *Pack) unknownFinding(pol *Policy, level Level, enc *encrypted, r report) Finding {
 	if !enc.covers(r.urn, r.path) {
+		if r.message != "" {
+			return p.finding(pol, Advisory, Unknown, r.urn, r.typ, r.path, p.undecidedMessage(pol, r.message))
+		}
 		return p.finding(pol, Advisory, Unknown, r.urn, r.typ, r.path, p.unknownMessage(pol, r.path))
 	}
 	if enc.advisory {
