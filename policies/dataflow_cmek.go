@@ -35,7 +35,7 @@ func DataflowCMEK() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/guides/customer-managed-encryption-keys",
 		Severity: policy.Medium,
 		Level:    policy.Advisory,
-		Family:   "dataflow-hardening",
+		Family:   policy.FamilyDataflowHardening,
 		Types:    append(append([]string{}, gcp.DataflowTypes...), gcp.KMSCryptoKeyResource, gcp.KMSKeyRingResource),
 	}, func(c *policy.Call, s *gcp.Stack, _ *struct{}) {
 		uc := &hardeningCall{Call: c, seen: map[string]bool{}}

@@ -49,7 +49,7 @@ func DataflowDedicatedWorkerServiceAccount() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/concepts/security-and-permissions#worker-service-account",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    gcp.DataflowTypes,
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedServiceAccountPattern":{"type":"string","format":"regex","default":"",

@@ -28,7 +28,7 @@ func DataflowExplicitSubnetwork() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/guides/specifying-networks",
 		Severity: policy.Low,
 		Level:    policy.Advisory,
-		Family:   "dataflow-hardening",
+		Family:   policy.FamilyDataflowHardening,
 		Types:    gcp.DataflowTypes,
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		for _, env := range c.Views().WorkerEnvs(r) {

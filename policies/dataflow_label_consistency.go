@@ -31,7 +31,7 @@ func DataflowLabelConsistency() *policy.Policy {
 		URL:      "https://cloud.google.com/resource-manager/docs/creating-managing-labels",
 		Severity: policy.Medium,
 		Level:    policy.Advisory,
-		Family:   "labels",
+		Family:   policy.FamilyLabels,
 		Types:    gcp.LabelTargets(),
 		ConfigSchema: `{"type":"object","properties":{
 			"keys":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":["env","team"],

@@ -104,7 +104,7 @@ func DataflowNoGuardedOptionOverrides() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/reference/pipeline-options",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "dataflow-hardening",
+		Family:   policy.FamilyDataflowHardening,
 		Types:    gcp.DataflowTypes,
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedOptions":{"type":"array","items":{"type":"string","minLength":1},"default":[],

@@ -33,7 +33,7 @@ func DataflowNoInlineCredentials() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/best-practices-for-managing-service-account-keys",
 		Severity: policy.Critical,
 		Level:    policy.Mandatory,
-		Family:   "no-keys",
+		Family:   policy.FamilyNoKeys,
 		Types:    gcp.DataflowTypes,
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		for _, env := range c.Views().WorkerEnvs(r) {

@@ -29,7 +29,7 @@ func DataflowPrivateIPs() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/guides/routes-firewall",
 		Severity: policy.Medium,
 		Level:    policy.Advisory,
-		Family:   "dataflow-hardening",
+		Family:   policy.FamilyDataflowHardening,
 		Types:    gcp.DataflowTypes,
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		for _, env := range c.Views().WorkerEnvs(r) {

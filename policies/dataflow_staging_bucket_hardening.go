@@ -36,7 +36,7 @@ func DataflowStagingBucketHardening() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/concepts/security-and-permissions",
 		Severity: policy.Medium,
 		Level:    policy.Advisory,
-		Family:   "dataflow-hardening",
+		Family:   policy.FamilyDataflowHardening,
 		Types:    append(append([]string{}, gcp.DataflowTypes...), gcp.StorageBucketResource),
 	}, func(c *policy.Call, s *gcp.Stack, _ *struct{}) {
 		hc := &hardeningCall{Call: c, seen: map[string]bool{}}

@@ -96,7 +96,7 @@ func DataflowWorkerGrantsFollowIO() *policy.Policy {
 		URL:      docWorkerSA,
 		Severity: policy.Medium,
 		Level:    policy.Advisory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types: append(append(append([]string{}, gcp.DataflowTypes...), gcp.GrantTypes()...),
 			gcp.IOResourceTypes...),
 	}, func(c *policy.Call, s *gcp.Stack, _ *struct{}) {

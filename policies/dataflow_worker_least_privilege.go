@@ -49,7 +49,7 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/concepts/security-and-permissions#worker-service-account",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    append(append([]string{}, gcp.DataflowTypes...), gcp.GrantTypes()...),
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,

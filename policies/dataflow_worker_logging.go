@@ -73,7 +73,7 @@ func DataflowWorkerLogging() *policy.Policy {
 		URL:      "https://cloud.google.com/dataflow/docs/guides/logging",
 		Severity: policy.Medium,
 		Level:    policy.Mandatory,
-		Family:   "logging",
+		Family:   policy.FamilyLogging,
 		Types:    gcp.DataflowTypes,
 		ConfigSchema: `{"type":"object","properties":{
 			"maxLevel":{"type":"string","enum":["","TRACE","DEBUG","INFO","WARN","WARNING","ERROR","CRITICAL","FATAL","OFF","trace","debug","info","warn","warning","error","critical","fatal","off"],"default":"",

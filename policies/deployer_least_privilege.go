@@ -97,7 +97,7 @@ func DeployerLeastPrivilege() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types: append(append(append(gcp.GrantTypes(), gcp.DataflowTypes...), gcp.ServiceAccountResource),
 			gcp.CustomRoleTypes()...),
 		ConfigSchema: `{"type":"object","properties":{

@@ -37,7 +37,7 @@ func IAMCustomRoleNoEscalation() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/understanding-custom-roles",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    gcp.CustomRoleTypes(),
 		ConfigSchema: `{"type":"object","properties":{
 			"deniedPermissions":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,

@@ -59,7 +59,7 @@ func IAMNoBroadImpersonation() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/best-practices-service-accounts#project-folder-grants",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    gcp.GrantTypes(),
 		ConfigSchema: `{"type":"object","properties":{
 			"impersonationRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,

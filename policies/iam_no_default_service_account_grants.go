@@ -32,7 +32,7 @@ func IAMNoDefaultServiceAccountGrants() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/service-account-types#default",
 		Severity: policy.Medium,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    gcp.GrantTypes(),
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		eachGrant(c, r, func(g gcp.Grant) {

@@ -24,7 +24,7 @@ func IAMNoKeyAdminRoles() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/best-practices-for-managing-service-account-keys",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "no-keys",
+		Family:   policy.FamilyNoKeys,
 		Types:    gcp.GrantTypes(),
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		eachGrant(c, r, func(g gcp.Grant) {

@@ -31,7 +31,7 @@ func IAMNoPrimitiveRoles() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/roles-overview#basic",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    gcp.GrantTypes(),
 		ConfigSchema: `{"type":"object","properties":{
 			"exemptMembers":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],

@@ -27,7 +27,7 @@ func IAMNoPublicMembers() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/principals-overview#all-users",
 		Severity: policy.Critical,
 		Level:    policy.Mandatory,
-		Family:   "least-privilege",
+		Family:   policy.FamilyLeastPrivilege,
 		Types:    append(gcp.GrantTypes(), gcp.StorageACLTypes()...),
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		eachGrant(c, r, func(g gcp.Grant) {

@@ -25,7 +25,7 @@ func LabelsValidFormat() *policy.Policy {
 		URL:      "https://cloud.google.com/resource-manager/docs/labels-overview#requirements",
 		Severity: policy.Low,
 		Level:    policy.Mandatory,
-		Family:   "labels",
+		Family:   policy.FamilyLabels,
 	},
 		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 			for _, set := range c.Views().Labels(r) {

@@ -21,7 +21,7 @@ func NoHmacKeys() *policy.Policy {
 		URL:      "https://cloud.google.com/storage/docs/authentication/hmackeys",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "no-keys",
+		Family:   policy.FamilyNoKeys,
 		Types:    []string{gcp.StorageHMACKey},
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		sa := r.Get("serviceAccountEmail")

@@ -45,7 +45,7 @@ func NoServiceAccountKeys() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/best-practices-for-managing-service-account-keys",
 		Severity: policy.Critical,
 		Level:    policy.Mandatory,
-		Family:   "no-keys",
+		Family:   policy.FamilyNoKeys,
 		Types:    []string{policy.AllTypes},
 	},
 		policy.On(func(c *policy.Call, r *gcp.Resource, _ *struct{}) {

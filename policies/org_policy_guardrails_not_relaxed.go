@@ -76,7 +76,7 @@ func OrgPolicyGuardrailsNotRelaxed() *policy.Policy {
 		URL:      "https://cloud.google.com/resource-manager/docs/organization-policy/understanding-hierarchy",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "org-policy",
+		Family:   policy.FamilyOrgPolicy,
 		Types:    gcp.OrgPolicyTypes,
 		ConfigSchema: `{"type":"object","properties":{
 			"constraints":{"type":"array","items":{"type":"string","minLength":1},"default":[` +

@@ -144,7 +144,7 @@ func PropagateStackLabels() *policy.Policy {
 		URL:      "https://cloud.google.com/resource-manager/docs/creating-managing-labels",
 		Severity: policy.Low,
 		Level:    policy.Advisory,
-		Family:   "labels",
+		Family:   policy.FamilyLabels,
 		Types:    gcp.LabelTargets(),
 		ConfigSchema: `{"type":"object","properties":{
 			"labels":{"type":"object",

@@ -49,7 +49,7 @@ func ProviderFederatedCredentials() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines",
 		Severity: policy.Critical,
 		Level:    policy.Mandatory,
-		Family:   "no-keys",
+		Family:   policy.FamilyNoKeys,
 		Types:    []string{gcp.ProviderType},
 		ConfigSchema: `{"type":"object","properties":{
 			"allowCredentialFiles":{"type":"boolean","default":false,

@@ -7,27 +7,58 @@ import "github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 // PackName is the pack's name everywhere: engine, Pulumi Cloud, reports.
 const PackName = "dataflow-guardrails"
 
-// All returns every policy of the pack, in a stable order: by family, each
-// family listing its policies in the order of the catalog.
+// All returns every policy of the pack, family by family in policy.Families
+// order (a meta-test holds it to that), each family in catalog order. A new
+// policy goes at the end of its family's block.
 func All() []*policy.Policy {
-	all := []*policy.Policy{
-		NoServiceAccountKeys(),
+	return []*policy.Policy{
+		// least privilege
 		DataflowDedicatedWorkerServiceAccount(),
+		IAMNoPrimitiveRoles(),
+		IAMNoPublicMembers(),
+		IAMNoBroadImpersonation(),
+		IAMNoDefaultServiceAccountGrants(),
+		IAMCustomRoleNoEscalation(),
+		DataflowWorkerLeastPrivilege(),
+		DataflowWorkerGrantsFollowIO(),
+		DeployerLeastPrivilege(),
+		DataflowWorkerGrantAllowedRoles(),
+		DeployerGrantAllowedRoles(),
+
+		// no keys
+		NoServiceAccountKeys(),
+		IAMNoKeyAdminRoles(),
+		NoHmacKeys(),
+		ProviderFederatedCredentials(),
+		DataflowNoInlineCredentials(),
+
+		// labels
 		RequiredLabels(),
+		DataflowLabelConsistency(),
+		LabelsValidFormat(),
+		PropagateStackLabels(),
+
+		// OIDC federation
+		WIFProviderOIDCOnly(),
+		WIFProviderAttributeCondition(),
+		WIFNoPoolWidePrincipalSet(),
+
+		// logging
+		DataflowAuditLogging(),
+		LoggingNoDataflowExclusions(),
+		LoggingNoInterceptingSinks(),
+		DataflowWorkerLogging(),
+
+		// Dataflow hardening
+		DataflowPrivateIPs(),
+		DataflowCMEK(),
+		DataflowExplicitSubnetwork(),
+		DataflowStagingBucketHardening(),
+		DataflowNoGuardedOptionOverrides(),
+
+		// organization policy
+		OrgPolicyGuardrailsNotRelaxed(),
 	}
-	for _, family := range [][]*policy.Policy{
-		grantPolicies(),
-		stackIdentityPolicies(),
-		credentialAndFederationPolicies(),
-		labelPolicies(),
-		loggingPolicies(),
-		hardeningPolicies(),
-		overridePolicies(),
-		orgPolicyPolicies(),
-	} {
-		all = append(all, family...)
-	}
-	return all
 }
 
 // NewPack builds the pack with every policy at its default configuration.

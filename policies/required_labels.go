@@ -49,7 +49,7 @@ func RequiredLabels() *policy.Policy {
 		URL:      "https://cloud.google.com/resource-manager/docs/creating-managing-labels",
 		Severity: policy.Medium,
 		Level:    policy.Mandatory,
-		Family:   "labels",
+		Family:   policy.FamilyLabels,
 		Types:    gcp.LabelTargets(),
 		ConfigSchema: `{"type":"object","properties":{
 			"requiredLabels":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":["env","team"],

@@ -219,7 +219,7 @@ func spAllowPack(pack *policy.Pack, s *spSecrets) {
 	s.allow(pack.Name)
 	s.allow(pack.Version)
 	for _, p := range pack.Policies() {
-		for _, v := range []string{p.Name, p.Title, p.Description, p.Remediation, p.URL, p.Family} {
+		for _, v := range []string{p.Name, p.Title, p.Description, p.Remediation, p.URL, string(p.Family)} {
 			s.allow(v)
 		}
 		spStrings(map[string]any(p.Defaults()), s.allow, s.allow)

@@ -31,7 +31,7 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/best-practices-for-using-workload-identity-federation",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "oidc-federation",
+		Family:   policy.FamilyOIDCFederation,
 		Types:    gcp.GrantTypes(),
 	}, func(c *policy.Call, r *gcp.Resource, _ *struct{}) {
 		grants, problems := c.Views().Grants(r)

@@ -73,7 +73,7 @@ func WIFProviderAttributeCondition() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines#conditions",
 		Severity: policy.Critical,
 		Level:    policy.Mandatory,
-		Family:   "oidc-federation",
+		Family:   policy.FamilyOIDCFederation,
 		Types:    []string{gcp.WorkloadIdentityPoolProvider},
 		ConfigSchema: `{"type":"object","properties":{
 			"gitlabIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,"default":[],

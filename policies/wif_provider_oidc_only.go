@@ -76,7 +76,7 @@ func WIFProviderOIDCOnly() *policy.Policy {
 		URL:      "https://cloud.google.com/iam/docs/workload-identity-federation-with-deployment-pipelines",
 		Severity: policy.High,
 		Level:    policy.Mandatory,
-		Family:   "oidc-federation",
+		Family:   policy.FamilyOIDCFederation,
 		Types:    []string{gcp.WorkloadIdentityPoolProvider},
 		ConfigSchema: `{"type":"object","properties":{
 			"allowedProtocols":{"type":"array","items":{"type":"string","enum":["oidc","aws","saml","x509"]},"uniqueItems":true,"default":["oidc"],

@@ -210,7 +210,7 @@ func analyzerInfo(pack *policy.Pack, info PackInfo) *pulumirpc.AnalyzerInfo {
 			Name: p.Name, DisplayName: p.Title, Description: p.Description,
 			EnforcementLevel: levelToRPC(levels[i]),
 			Severity:         severityToRPC(p.Severity),
-			Tags:             []string{p.Family},
+			Tags:             []string{string(p.Family)},
 			RemediationSteps: p.Remediation,
 			Url:              p.URL,
 			PolicyType:       pulumirpc.PolicyType_POLICY_TYPE_RESOURCE,

@@ -54,7 +54,7 @@ func TestCheckInsecureExampleFails(t *testing.T) {
 	families := map[string]bool{}
 	for _, p := range policies.All() {
 		if strings.Contains(r.stdout, "] "+p.Name+" (") {
-			families[p.Family] = true
+			families[string(p.Family)] = true
 		}
 	}
 	for _, family := range []string{"least-privilege", "no-keys", "labels", "oidc-federation", "logging", "dataflow-hardening", "org-policy"} {

@@ -39,8 +39,8 @@ func (a *App) describe(args []string) int {
 	var out []policyDescription
 	for _, p := range a.Pack.Policies() {
 		d := policyDescription{Name: p.Name, Title: p.Title, Description: p.Description, Remediation: p.Remediation,
-			URL: p.URL, Severity: string(p.Severity), Level: string(a.Pack.Level(p.Name)), Family: p.Family,
-			Stack: p.IsStack(), Types: p.Types, Tags: compliance.Tags(p.Name, p.Family),
+			URL: p.URL, Severity: string(p.Severity), Level: string(a.Pack.Level(p.Name)), Family: string(p.Family),
+			Stack: p.IsStack(), Types: p.Types, Tags: compliance.Tags(p.Name, string(p.Family)),
 			Framework: compliance.FrameworkOf(p.Name)}
 		if schema := p.Schema(); !schema.Empty() {
 			d.ConfigSchema = schema.Compact()

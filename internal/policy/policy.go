@@ -60,6 +60,25 @@ const (
 	Critical Severity = "critical"
 )
 
+// Family is the guardrail a policy serves.
+type Family string
+
+// The families, in the order the registry lists them (policies.All) and the
+// docs show them: the pack's promises first, hardening after.
+const (
+	FamilyLeastPrivilege    Family = "least-privilege"
+	FamilyNoKeys            Family = "no-keys"
+	FamilyLabels            Family = "labels"
+	FamilyOIDCFederation    Family = "oidc-federation"
+	FamilyLogging           Family = "logging"
+	FamilyDataflowHardening Family = "dataflow-hardening"
+	FamilyOrgPolicy         Family = "org-policy"
+)
+
+// Families lists every family in registry order.
+var Families = []Family{FamilyLeastPrivilege, FamilyNoKeys, FamilyLabels, FamilyOIDCFederation, FamilyLogging,
+	FamilyDataflowHardening, FamilyOrgPolicy}
+
 // Kind separates real violations from values that could not be decided: not
 // known at preview, or (in `check`) encrypted in the stack export.
 type Kind string
@@ -79,7 +98,7 @@ type Meta struct {
 	URL         string   // the Google Cloud doc behind the rule
 	Severity    Severity // how bad a violation is
 	Level       Level    // default enforcement level
-	Family      string   // least-privilege, no-keys, labels, oidc-federation, logging, ...
+	Family      Family   // which guardrail the policy serves; the registry lists families in Families order
 	// Types are the type tokens a resource policy applies to, or the types a
 	// stack policy reads. Dispatch happens on them, never inside a policy.
 	Types []string
@@ -404,6 +423,8 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("policy name %q must be kebab-case and not \"all\"", p.Name)
 	case p.Title == "" || p.Description == "" || p.Remediation == "" || p.URL == "" || p.Family == "":
 		return fmt.Errorf("policy %s: title, description, remediation, url and family are required", p.Name)
+	case !slices.Contains(Families, p.Family):
+		return fmt.Errorf("policy %s: unknown family %q (want one of %v)", p.Name, p.Family, Families)
 	case len(p.Types) == 0:
 		return fmt.Errorf("policy %s: no resource types", p.Name)
 	case p.check == nil && p.checkStack == nil:

@@ -363,7 +363,7 @@ func rule(p *policy.Policy) sarifRule {
 		Help:             &sarifText{Text: p.Remediation, Markdown: md.String()},
 		HelpURI:          p.URL,
 		Properties: &sarifRuleProps{
-			Tags:             compliance.Tags(p.Name, p.Family),
+			Tags:             compliance.Tags(p.Name, string(p.Family)),
 			Framework:        compliance.FrameworkOf(p.Name),
 			SecuritySeverity: SecuritySeverity(p.Severity),
 			// The policies decide on declared configuration, not heuristics.

@@ -136,7 +136,7 @@ func TestSARIFOfTheInsecureExample(t *testing.T) {
 		assert.Contains(t, r.Help.Markdown, "("+p.URL+")")
 		assert.Equal(t, p.URL, r.HelpURI)
 		var tags []any
-		for _, tag := range compliance.Tags(p.Name, p.Family) {
+		for _, tag := range compliance.Tags(p.Name, string(p.Family)) {
 			tags = append(tags, tag)
 		}
 		assert.Equal(t, tags, r.Properties["tags"], p.Name)
