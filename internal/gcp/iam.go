@@ -166,20 +166,32 @@ func PolicyData(r *Resource) (Value, *Problem) {
 	if !ok {
 		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON string"}
 	}
-	if doc, ok := parsePlainJSON(s); ok {
-		if !doc.IsMap() {
-			return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON object"}
+	doc, plain := parsePlainJSON(s)
+	if !plain {
+		var generic any
+		if err := json.Unmarshal([]byte(s), &generic); err != nil {
+			return v, &Problem{Path: v.Path(), Message: "policyData is not valid JSON"}
 		}
-		return v.child(doc, v.path).detached(), nil
+		doc = FromJSON(generic)
 	}
-	var doc any
-	if err := json.Unmarshal([]byte(s), &doc); err != nil {
-		return v, &Problem{Path: v.Path(), Message: "policyData is not valid JSON"}
-	}
-	if _, isObject := doc.(map[string]any); !isObject {
+	if !doc.IsMap() {
 		return v, &Problem{Path: v.Path(), Message: "policyData is not a JSON object"}
 	}
-	return v.child(FromJSON(doc), v.path).detached(), nil
+	// Read keys as the provider does (case-insensitively, the last repeat
+	// winning). A document the provider refuses is read as written when its
+	// keys are canonical, so the readers report its shape problems; otherwise
+	// it is a problem here.
+	canonical := canonicalPolicyKeys(doc, policyDocFields)
+	if !plain || !canonical {
+		decoded, ok := decodePolicyDoc(s)
+		switch {
+		case ok:
+			doc = decoded
+		case !canonical:
+			return v, &Problem{Path: v.Path(), Message: "policyData does not decode as an IAM policy (a field holds the wrong JSON type)"}
+		}
+	}
+	return v.child(doc, v.path).detached(), nil
 }
 
 // FromJSON converts a decoded JSON document into a property value.

@@ -8,11 +8,11 @@ import (
 )
 
 // parsePlainJSON reads the usual JSON documents (a policyData) straight into
-// property values: objects, arrays, numbers, true, false, null and strings
-// of printable ASCII without escapes. It gives what json.Unmarshal into an
-// interface and FromJSON would, in a fraction of the time; ok is false for
-// anything else (escapes, other text, deep nesting, malformed JSON), which
-// encoding/json then decides.
+// property values: objects without repeated keys, arrays, numbers, true,
+// false, null and strings of printable ASCII without escapes. It gives what
+// json.Unmarshal into an interface and FromJSON would, in a fraction of the
+// time; ok is false for anything else (escapes, repeated keys, other text,
+// deep nesting, malformed JSON), which encoding/json then decides.
 func parsePlainJSON(s string) (v property.Value, ok bool) {
 	p := plainJSON{s: s}
 	v, ok = p.value(0)
@@ -90,7 +90,12 @@ func (p *plainJSON) object(depth int) (property.Value, bool) {
 		if !ok {
 			return property.Value{}, false
 		}
-		m[key] = v // a repeated key: the last wins, as in json.Unmarshal
+		if _, repeated := m[key]; repeated {
+			// encoding/json decides: into a struct a repeat merges, and
+			// policyData is read so (see PolicyData).
+			return property.Value{}, false
+		}
+		m[key] = v
 		switch {
 		case p.skipSpace() >= len(p.s):
 			return property.Value{}, false
