@@ -13,14 +13,75 @@ type workerLeastPrivilegeConfig struct {
 	AllowedRoles []string `json:"allowedRoles"`
 }
 
+// workerRole is a role a Dataflow worker may hold by default, what needs it
+// and where Google documents that.
+type workerRole struct{ role, need, source string }
+
+// workerRoles are the data-plane roles the worker of a job using Dataflow's
+// common I/O connectors needs: no admin role (no setIamPolicy, no creating or
+// deleting the buckets, topics, datasets, databases, keys or secrets
+// themselves). Where the narrowest predefined role Google names for a
+// connector is an admin role (storage.objectAdmin for staging, pubsub.editor
+// for reading a topic), the data-plane role that covers the same data access
+// (storage.objectUser) is listed instead, or none (read from a subscription).
+var workerRoles = []workerRole{
+	{"roles/dataflow.worker", "running the job", docDataflowSecurity},
+	{"roles/storage.objectViewer", "TextIO/FileIO reads, templates, UDFs and staged files", docRoles + "storage"},
+	{"roles/storage.objectCreator", "writing new objects", docRoles + "storage"},
+	{"roles/storage.objectUser", "FileIO writes (temporary files renamed and deleted) and the staging and temp locations", docDataflowSecurity},
+	{"roles/pubsub.subscriber", "PubsubIO reads from a subscription", docDataflowSecurity},
+	{"roles/pubsub.publisher", "PubsubIO writes", docRoles + "pubsub"},
+	{"roles/pubsub.viewer", "reading the configuration of topics and subscriptions, which Dataflow recommends", docDataflowSecurity},
+	{"roles/bigquery.dataViewer", "BigQueryIO reads (export and Storage Read API)", docDataflowSecurity},
+	{"roles/bigquery.dataEditor", "BigQueryIO writes (load jobs, streaming inserts, Storage Write API)", docRoles + "bigquery"},
+	{"roles/bigquery.jobUser", "BigQueryIO export, query and load jobs", docRoles + "bigquery"},
+	{"roles/bigquery.readSessionUser", "BigQueryIO DIRECT_READ, whose read sessions need bigquery.readsessions.create on the project",
+		"https://cloud.google.com/bigquery/docs/reference/storage/rpc/google.cloud.bigquery.storage.v1beta2"},
+	{"roles/spanner.databaseReader", "SpannerIO reads", docRoles + "spanner"},
+	{"roles/spanner.databaseReaderWithDataBoost", "SpannerIO reads with Data Boost", docRoles + "spanner"},
+	{"roles/spanner.databaseUser", "SpannerIO writes (the narrowest predefined role that writes; it also changes schemas)", docRoles + "spanner"},
+	{"roles/bigtable.reader", "BigtableIO reads", docRoles + "bigtable"},
+	{"roles/bigtable.user", "BigtableIO writes", docRoles + "bigtable"},
+	{"roles/datastore.viewer", "DatastoreIO and Firestore reads", docDataflowSecurity},
+	{"roles/datastore.user", "DatastoreIO and Firestore writes", docRoles + "datastore"},
+	{"roles/cloudkms.cryptoKeyEncrypterDecrypter", "encrypting and decrypting with a customer-managed key", docRoles + "cloudkms"},
+	{"roles/cloudkms.cryptoKeyEncrypter", "encrypting only", docRoles + "cloudkms"},
+	{"roles/cloudkms.cryptoKeyDecrypter", "decrypting only (templates' KMS-encrypted parameters)", docRoles + "cloudkms"},
+	{"roles/secretmanager.secretAccessor", "reading secrets (templates' Secret Manager parameters)", "https://cloud.google.com/secret-manager/docs/access-secret-version"},
+	{"roles/logging.logWriter", "writing logs (also in roles/dataflow.worker)", docRoles + "logging"},
+	{"roles/monitoring.metricWriter", "writing custom metrics", docRoles + "monitoring"},
+	{"roles/artifactregistry.reader", "pulling a custom container or Flex Template image", "https://cloud.google.com/dataflow/docs/guides/using-custom-containers"},
+}
+
+// Where the default worker roles are documented: Dataflow's security page,
+// and the IAM reference of each service's roles (docRoles + service).
+const (
+	docDataflowSecurity = "https://cloud.google.com/dataflow/docs/concepts/security-and-permissions"
+	docRoles            = "https://cloud.google.com/iam/docs/roles-permissions/"
+)
+
 // defaultWorkerRoles are the data-plane roles a Dataflow worker may hold by
 // default: the default of allowedRoles here, and with the Data Pipelines
 // invoker role of deployer-least-privilege's actAsTargetRoles.
-var defaultWorkerRoles = []string{"roles/dataflow.worker", "roles/storage.objectViewer", "roles/storage.objectCreator",
-	"roles/storage.objectUser", "roles/pubsub.subscriber", "roles/pubsub.publisher", "roles/pubsub.viewer",
-	"roles/bigquery.dataEditor", "roles/bigquery.dataViewer", "roles/bigquery.jobUser",
-	"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/secretmanager.secretAccessor",
-	"roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/artifactregistry.reader"}
+var defaultWorkerRoles = workerRoleNames()
+
+func workerRoleNames() []string {
+	out := make([]string, len(workerRoles))
+	for i, r := range workerRoles {
+		out[i] = r.role
+	}
+	return out
+}
+
+// workerRolesText lists the default roles with what needs each and the
+// source, for the docs.
+func workerRolesText() string {
+	parts := make([]string, len(workerRoles))
+	for i, r := range workerRoles {
+		parts[i] = r.role + " (" + r.need + "; " + r.source + ")"
+	}
+	return strings.Join(parts, "; ")
+}
 
 // DataflowWorkerLeastPrivilege limits the roles granted anywhere in the stack
 // to the service accounts Dataflow workers run as.
@@ -40,7 +101,14 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 			"BigQuery dataset accesses, and the roles a Privileged Access Manager entitlement lets the worker " +
 			"request, which its code can request itself, at once when the entitlement has no approval step (" +
 			docPAM + "). Grants on the worker account to other principals are not grants to the worker and are " +
-			"left alone.",
+			"left alone; a grant to every service account of a project, folder or organization that may hold the " +
+			"worker is a grant to it. allowedRoles holds by default the data-plane roles Dataflow's common I/O " +
+			"connectors need, and no admin role: " + workerRolesText() + ". Reading from a Pub/Sub topic rather than " +
+			"a subscription makes Dataflow create a subscription, which needs pubsub.subscriptions.create on the " +
+			"project: only roles/pubsub.editor holds it, an admin role that creates and deletes every topic, so " +
+			"read from a subscription or grant a custom role. Google names roles/storage.objectAdmin for the " +
+			"staging and temp buckets; roles/storage.objectUser reads, writes and deletes the same objects " +
+			"without changing their IAM.",
 		Remediation: "Grant the worker service account only roles/dataflow.worker plus the data-plane roles its " +
 			"pipeline uses (storage object, Pub/Sub, BigQuery data, KMS encrypter/decrypter, secret accessor, " +
 			"logging and monitoring writers, Artifact Registry reader), on the project or, better, on the specific " +
@@ -70,22 +138,48 @@ func DataflowWorkerLeastPrivilege() *policy.Policy {
 				"set it to a JSON IAM policy document, for example from organizations.getIAMPolicy",
 			violation: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
-					"grants %s at %s scope to %s, the Dataflow worker service account of %s%s, and the role is not in allowedRoles; "+
+					"grants %s at %s scope to %s%s, and the role is not in allowedRoles; "+
 						"grant the worker only roles/dataflow.worker and the data-plane roles its pipeline needs, on the "+
 						"buckets, topics and datasets it uses, or add the role to allowedRoles",
-					identityRoleDisplay(g), scopeText(g), identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources),
-					eligibilityNote(g))
+					identityRoleDisplay(g), scopeText(g), workerDisplay(g, id), eligibilityNote(g))
 			},
 			aboveProject: func(c *policy.Call, r *gcp.Resource, g gcp.Grant, id *gcp.Identity) {
 				c.ViolationOn(r, g.Role.Path(),
-					"grants %s at %s scope to %s, the Dataflow worker service account of %s, so the pipeline's code holds it "+
+					"grants %s at %s scope to %s, so the pipeline's code holds it "+
 						"in every project of the %s%s; grant the worker its roles on its own project or, better, on the "+
 						"buckets, topics, datasets and secrets it uses",
-					identityRoleText(g), g.Scope, identityMemberDisplay(g, id), identityQuotedNames("job", id.Sources),
-					g.Scope, grantNote(g))
+					identityRoleText(g), g.Scope, workerDisplay(g, id), g.Scope, grantNote(g))
 			},
 		})
 	})
+}
+
+// workerDisplay names the member of a grant to a worker: the worker's
+// account, or every service account of a container that may hold it.
+func workerDisplay(g gcp.Grant, id *gcp.Identity) string {
+	worker := "the Dataflow worker service account of " + identityQuotedNames("job", id.Sources)
+	if set, ok := serviceAccountSetText(g, id); ok {
+		return identityMemberDisplay(g, id) + ", " + set + ", which includes " + worker
+	}
+	return identityMemberDisplay(g, id) + ", " + worker
+}
+
+// serviceAccountSetText describes a grant's member when it is every service
+// account of a project, folder or organization: `every service account of
+// project 123` (of a container, when the member must not be printed).
+func serviceAccountSetText(g gcp.Grant, id *gcp.Identity) (string, bool) {
+	m, ok := g.ParsedMember()
+	if !ok {
+		return "", false
+	}
+	m = m.Restored()
+	if m.Kind != gcp.MemberServiceAccountSet || m.Container == nil {
+		return "", false
+	}
+	if g.Member.Secret() || (id != nil && id.Secret) {
+		return "every service account of a project, folder or organization", true
+	}
+	return "every service account of " + m.Container.String(), true
 }
 
 // jsonList renders a list of strings as a JSON array for a config schema.
@@ -201,6 +295,8 @@ func checkIdentityGrants(c *policy.Call, s *gcp.Stack, rule identityGrantRule) {
 				continue
 			}
 			switch {
+			case match == gcp.MaybeMember && id != nil && id.Pending != nil:
+				unknownOn(id.Pending.Resource, id.Pending.Value.Path()) // what decides the member, elsewhere
 			case match == gcp.MaybeMember:
 				unknownOn(r, g.Member.Path())
 			case above:
