@@ -16,10 +16,14 @@ type deployerLeastPrivilegeConfig struct {
 	AllowedServiceAccountPattern string   `json:"allowedServiceAccountPattern"`
 	AllowedServiceAccounts       []string `json:"allowedServiceAccounts"`
 	ActAsTargetRoles             []string `json:"actAsTargetRoles"`
+	CIIssuers                    []string `json:"ciIssuers"`
+	DeployerPools                []string `json:"deployerPools"`
+	WorkloadPools                []string `json:"workloadPools"`
 
 	pattern         *regexp.Regexp
 	allowedAccounts map[string]bool
 	targetRoles     roleSet
+	pools           *gcp.DeployerPools
 }
 
 // Validate compiles the pattern and indexes the lists once per
@@ -43,7 +47,52 @@ func (c *deployerLeastPrivilegeConfig) Validate() error {
 		c.allowedAccounts[email] = true
 	}
 	c.targetRoles = newRoleSet(c.ActAsTargetRoles)
+	for _, iss := range c.CIIssuers {
+		if _, ok := gcp.ParseIssuer(iss); !ok {
+			return fmt.Errorf("ciIssuers: %q is not an absolute URL", iss)
+		}
+	}
+	c.pools = &gcp.DeployerPools{CIIssuers: c.CIIssuers, Deployers: c.DeployerPools, Workloads: c.WorkloadPools}
 	return nil
+}
+
+// ciIssuer is the OIDC issuer of a CI system, with where it is documented.
+type ciIssuer struct{ issuer, system, source string }
+
+// defaultCIIssuers are the issuers whose providers make a pool a deployer
+// pool by default. An issuer below one of them counts too (CircleCI's
+// https://oidc.circleci.com/org/ORG_ID, Bitbucket's per-workspace issuer,
+// GitHub Enterprise Cloud's https://token.actions.githubusercontent.com/ENTERPRISE).
+var defaultCIIssuers = []ciIssuer{
+	{"https://token.actions.githubusercontent.com", "GitHub Actions",
+		"https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect"},
+	{"https://gitlab.com", "GitLab CI/CD", "https://docs.gitlab.com/ci/secrets/id_token_authentication/"},
+	{"https://api.pulumi.com/oidc", "Pulumi Cloud and Pulumi Deployments", "https://www.pulumi.com/docs/pulumi-cloud/access-management/oidc/"},
+	{"https://api.bitbucket.org/2.0/workspaces", "Bitbucket Pipelines",
+		"https://support.atlassian.com/bitbucket-cloud/docs/integrate-pipelines-with-resource-servers-using-oidc/"},
+	{"https://oidc.circleci.com/org", "CircleCI", "https://circleci.com/docs/openid-connect-tokens/"},
+	{"https://agent.buildkite.com", "Buildkite", "https://buildkite.com/docs/agent/v3/cli-oidc"},
+	{"https://app.terraform.io", "HCP Terraform",
+		"https://developer.hashicorp.com/terraform/cloud-docs/workspaces/dynamic-provider-credentials/gcp-configuration"},
+	{"https://vstoken.dev.azure.com", "Azure Pipelines",
+		"https://learn.microsoft.com/en-us/azure/devops/pipelines/library/connect-to-azure"},
+}
+
+func ciIssuerURLs() []string {
+	out := make([]string, len(defaultCIIssuers))
+	for i, c := range defaultCIIssuers {
+		out[i] = c.issuer
+	}
+	return out
+}
+
+// ciIssuersText lists the default CI issuers with their sources, for the docs.
+func ciIssuersText() string {
+	parts := make([]string, len(defaultCIIssuers))
+	for i, c := range defaultCIIssuers {
+		parts[i] = c.system + " " + c.issuer + " (" + c.source + ")"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // defaultActAsTargetRoles are the worker's data-plane roles plus the role a
@@ -68,7 +117,23 @@ func DeployerLeastPrivilege() *policy.Policy {
 			"and roles/datapipelines.viewer are allowed by default, on the project (Data Pipelines has no " +
 			"resource-level IAM), also in a landing-zone stack that grants them before any pipeline exists. " +
 			"The impersonation grants themselves are the federation mechanism and " +
-			"are not checked here; workforce pool principals are people, not deployers. Every grant in the stack " +
+			"are not checked here. Who is a deployer: a principal of a CI pool, and every service account such a " +
+			"principal can impersonate. A pool's principals are whoever its providers trust, so a workload identity " +
+			"pool is a CI pool when one of its providers in the stack has an OIDC issuerUri in ciIssuers or below one " +
+			"(a path under it), or when deployerPools names it. The default ciIssuers, with where each CI system " +
+			"documents its issuer: " + ciIssuersText() + "; keep it in step with the CI issuers wif-provider-oidc-only " +
+			"admits. Other federated principals are workloads, not deployers: a pool whose providers in the stack " +
+			"all trust other issuers or protocols (an AWS or on-premises workload, say) or that workloadPools names, " +
+			"GKE and fleet workload identity (PROJECT.svc.id.goog, PROJECT.hub.id.goog) and workforce pools " +
+			"(people); iam-no-public-members, iam-no-primitive-roles and iam-no-broad-impersonation still judge " +
+			"their grants, this allow-list does not. A pool whose providers the stack does not show (created by " +
+			"another stack) cannot be told apart and is taken for a CI pool, failing closed: name it in " +
+			"workloadPools when it federates workloads. A pool is taken for a workload pool only from a pool and " +
+			"providers of the stack that are certainly the principal's (same pool ID, same project by the pool's " +
+			"name or the stack's projects), so a pool of the same ID elsewhere cannot stand in for a CI pool; while " +
+			"an issuer or a new pool's project number is not known (preview), neither is whether its principals " +
+			"are deployers. By default wif-provider-oidc-only admits only CI issuers and OIDC, so a workload pool " +
+			"also needs its configuration. Every grant in the stack " +
 			"counts, with or without a condition, and so does every role a Privileged Access Manager entitlement " +
 			"lets a deployer request, approval or not (" + docPAM + "). A grant on an organization or folder is " +
 			"inherited by every project below it, so any deployer role there is a violation. A role carrying " +
@@ -112,9 +177,16 @@ func DeployerLeastPrivilege() *policy.Policy {
 				"description":"Emails of further service accounts a deployer may act as, for example the worker accounts of jobs launched outside the stack."},
 			"actAsTargetRoles":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,
 				"default":` + jsonList(defaultActAsTargetRoles) + `,
-				"description":"Roles an account a deployer acts as may hold in the stack (keep it in step with dataflow-worker-least-privilege allowedRoles); a list given here replaces the default."}}}`,
+				"description":"Roles an account a deployer acts as may hold in the stack (keep it in step with dataflow-worker-least-privilege allowedRoles); a list given here replaces the default."},
+			"ciIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,
+				"default":` + jsonList(ciIssuerURLs()) + `,
+				"description":"OIDC issuers of CI systems: a workload identity pool with a provider in the stack that trusts one of them, or an issuer below one, federates deployers. A list given here replaces the default."},
+			"deployerPools":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
+				"description":"Workload identity pools (ID, or projects/P/locations/global/workloadIdentityPools/ID) whose principals are deployers whatever their providers."},
+			"workloadPools":{"type":"array","items":{"type":"string","minLength":1},"uniqueItems":true,"default":[],
+				"description":"Workload identity pools whose principals are workloads, not deployers, for pools whose providers are not in the stack (deployerPools wins)."}}}`,
 	}, func(c *policy.Call, s *gcp.Stack, cfg *deployerLeastPrivilegeConfig) {
-		deployers := gcp.DeployerIdentities(s)
+		deployers := gcp.DeployerIdentitiesOf(s, cfg.pools)
 		if deployers.Empty() {
 			return
 		}
@@ -149,13 +221,25 @@ func DeployerLeastPrivilege() *policy.Policy {
 	})
 }
 
-// deployerDisplay names the deployer a grant is to.
+// deployerDisplay names the deployer a grant is to, and why it is one.
 func deployerDisplay(g gcp.Grant, id *gcp.Identity) string {
 	if id.Principal {
-		return "workload identity pool principal " + g.Member.Display()
+		why := ""
+		switch {
+		case id.PoolReason == "":
+		case g.Member.Secret() || id.Secret:
+			why = " (a CI deployer)" // the reason names the member's pool
+		default:
+			why = " (a CI deployer: " + id.PoolReason + ")"
+		}
+		return "workload identity pool principal " + g.Member.Display() + why
 	}
-	return "deployer service account " + identityMemberDisplay(g, id) +
-		" (impersonated by workload identity pool principals through " + identityQuotedNames("grant", id.Sources) + ")"
+	impersonated := " (impersonated by workload identity pool principals through " +
+		identityQuotedNames("grant", id.Sources) + ")"
+	if set, ok := serviceAccountSetText(g, id); ok {
+		return identityMemberDisplay(g, id) + ", " + set + ", which includes a deployer service account" + impersonated
+	}
+	return "deployer service account " + identityMemberDisplay(g, id) + impersonated
 }
 
 // actAsJudge decides whether a deployer's grant of an allowed role lets it
@@ -174,6 +258,9 @@ type actAsJudge struct {
 	// account member; grants whose member is not known yet are kept apart.
 	held       map[string][]heldGrant
 	heldEmails []string // the keys of held, sorted
+	// heldBySets are the grants to every service account of a project,
+	// folder or organization, which every account there holds.
+	heldBySets []heldSetGrant
 	// unknownHeld indexes the grants whose member is not known yet by the
 	// Account the member depends on; unknownNoDeps depend on nothing
 	// recorded, unknownOpaque on an Account whose email is not known.
@@ -192,6 +279,12 @@ type heldGrant struct {
 	// beyond is Yes for a role outside actAsTargetRoles or above project
 	// scope, Maybe for a role not known yet.
 	beyond gcp.Answer
+}
+
+// heldSetGrant is a grant to every service account of a container.
+type heldSetGrant struct {
+	heldGrant
+	container gcp.Container
 }
 
 // accountVerdict is the judgement of one account a deployer may act as.
@@ -234,11 +327,25 @@ func (j *actAsJudge) build() {
 				j.indexUnknownMember(h)
 				continue
 			}
-			if m, ok := g.ParsedMember(); ok && m.Kind == gcp.MemberServiceAccount {
-				if _, seen := j.held[m.Email]; !seen {
-					j.heldEmails = append(j.heldEmails, m.Email)
+			m, ok := g.ParsedMember()
+			if !ok {
+				continue
+			}
+			switch email := m.Email; {
+			case m.Kind == gcp.MemberServiceAccountSet && m.Container != nil:
+				j.heldBySets = append(j.heldBySets, heldSetGrant{heldGrant: h, container: *m.Container})
+			case m.Kind == gcp.MemberServiceAccount:
+				if email == "" && m.AccountID != "" {
+					// The unique-ID spelling: an Account of the stack, or none.
+					email, _ = j.s.ResolveServiceAccount(m.AccountID)
 				}
-				j.held[m.Email] = append(j.held[m.Email], h)
+				if email == "" {
+					continue
+				}
+				if _, seen := j.held[email]; !seen {
+					j.heldEmails = append(j.heldEmails, email)
+				}
+				j.held[email] = append(j.held[email], h)
 			}
 		}
 	}
@@ -426,6 +533,21 @@ func (j *actAsJudge) holdsBeyond(ref gcp.AccountRef) (gcp.Answer, heldGrant) {
 			}
 		}
 	}
+	// A grant to every service account of a container that may hold the
+	// account counts as a grant to it.
+	projectID, projectNumber := gcp.ServiceAccountHome(ref.Email)
+	if ref.Email == "" && ref.Account != nil {
+		projectID = accountHomeProject(ref.Account)
+	}
+	for _, h := range j.heldBySets {
+		if h.beyond == gcp.No || !j.s.ContainerMayHold(h.container, projectID, projectNumber) {
+			continue
+		}
+		if h.beyond == gcp.Yes {
+			return gcp.Yes, h.heldGrant
+		}
+		maybe(h.heldGrant)
+	}
 	set := gcp.AccountIdentity(j.s, ref, j.accountEmails)
 	for _, candidates := range j.unknownCandidates(ref) {
 		for _, h := range candidates {
@@ -453,6 +575,16 @@ func (j *actAsJudge) holdsBeyond(ref gcp.AccountRef) (gcp.Answer, heldGrant) {
 		}
 	}
 	return out, example
+}
+
+// accountHomeProject is the project an Account of the stack is created in,
+// as far as its inputs say: its own project, else its provider's.
+func accountHomeProject(acct *gcp.Resource) string {
+	if p, ok := acct.Get("project").String(); ok && p != "" {
+		return p
+	}
+	p, _ := acct.Provider.Get("project").String()
+	return p
 }
 
 // unknownPath is the value of a held grant that is not known yet: its member
