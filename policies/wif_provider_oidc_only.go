@@ -82,8 +82,8 @@ func WIFProviderOIDCOnly() *policy.Policy {
 			"allowedProtocols":{"type":"array","items":{"type":"string","enum":["oidc","aws","saml","x509"]},"uniqueItems":true,"default":["oidc"],
 				"description":"Identity provider protocols a pool provider may use."},
 			"allowedIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,
-				"default":["https://token.actions.githubusercontent.com","https://gitlab.com","https://api.pulumi.com/oidc"],
-				"description":"OIDC issuer URIs (https://host[/path]) a pool provider may trust (compared after removing a trailing slash; host case-insensitive)."},
+				"default":` + jsonList(defaultApprovedIssuers) + `,
+				"description":"OIDC issuer URIs (https://host[/path]) a pool provider may trust (compared after removing a trailing slash; host case-insensitive). Keep it in step with org-policy-guardrails-not-relaxed's allowedIssuers."},
 			"uploadedKeySetIssuers":{"type":"array","items":{"type":"string","format":"uri","pattern":"^https://[^/?#]+"},"uniqueItems":true,"default":[],
 				"description":"Issuers whose providers may verify tokens with an uploaded oidc.jwksJson instead of the keys the issuer publishes (only for an issuer Google cannot reach, such as a self-managed GitLab behind a firewall)."}}}`,
 	}, func(c *policy.Call, r *gcp.Resource, cfg *wifOIDCOnlyConfig) {
