@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
+	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/estate"
 )
 
 // largeResult says whether the pack accepted an AnalyzeStack request larger

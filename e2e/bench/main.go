@@ -2,7 +2,7 @@
 // against policy pack processes: launches each one, reads its port, then
 // sends Handshake, ConfigureStack, GetAnalyzerInfo, Configure, one Analyze
 // per resource and one AnalyzeStack over a generated, seeded Dataflow estate
-// (internal/estate) at several sizes. It measures:
+// (e2e/estate) at several sizes. It measures:
 //
 //   - the pack with every policy enabled, and with only the six policies the
 //     Node peer implements (the others configured `disabled`);

@@ -27,7 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
+	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/estate"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
+	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/estate"
 )
 
 // workload is one estate as the engine sends it: one AnalyzeRequest per

@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
@@ -9,17 +11,33 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 )
 
 // unmarshal's fast path must read every request exactly as propertyrpc does.
 func TestDecodeMatchesPropertyRPC(t *testing.T) {
 	var structs []*structpb.Struct
-	e := estate.Generate(300, estate.DefaultSeed)
-	for _, r := range e.StackResources() {
-		structs = append(structs, propertyrpc.Marshal(r.Inputs), propertyrpc.Marshal(r.Outputs))
-		if r.Provider != nil {
-			structs = append(structs, propertyrpc.Marshal(r.Provider.Props))
+	// The inputs, outputs and providers of every fixture and example stack.
+	exports, err := filepath.Glob("../../testdata/*/*.json")
+	if err != nil || len(exports) == 0 {
+		t.Fatalf("no stack exports: %v", err)
+	}
+	for _, path := range exports {
+		if strings.HasSuffix(path, "config.json") {
+			continue
+		}
+		dep, err := stackfile.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range [][]*gcp.Resource{dep.Inputs, dep.Outputs} {
+			for _, r := range rs {
+				structs = append(structs, propertyrpc.Marshal(r.Props))
+				if r.Provider != nil {
+					structs = append(structs, propertyrpc.Marshal(r.Provider.Props))
+				}
+			}
 		}
 	}
 	secret := func(v *structpb.Value) *structpb.Value {

@@ -1,40 +1,23 @@
-package analyzer_test
+package hotpath_test
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/estate"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
-// The server's handlers over the generated estate (internal/estate), the
-// whole catalog enabled and configured as the engine configures it. Run with
-//
-//	go test ./internal/analyzer -run '^$' -bench . -benchmem
-//
-// They run only when -bench is given, so they do not slow the test suite.
-
-// cpuTime is the CPU time this process has used (user + system, every
-// thread, the garbage collector included): on a shared machine it is a
-// steadier cost measure than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// The server's handlers over the generated estate, the whole catalog enabled
+// and configured as the engine configures it.
 
 // engineConfig is the Configure request the engine sends: every policy at
 // its advertised level with the defaults of its schema as properties.

@@ -5,8 +5,8 @@
 // workload identity pools and providers, audit configs, log sinks and
 // exclusions around them, behind gcp providers with defaultLabels.
 //
-// It is used only by benchmarks and by the benchmark harness (e2e/bench),
-// never by the pack binary. The same (n, seed) always yields the same estate.
+// It lives in the e2e module with the benchmarks (e2e/hotpath) and the
+// benchmark harness (e2e/bench) that use it: the pack's module does not ship it. The same (n, seed) always yields the same estate.
 package estate
 
 import (

@@ -1,25 +1,19 @@
-package policy_test
+package hotpath_test
 
 import (
 	"context"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/dataflow-guardrails/dataflow-guardrails/internal/estate"
+	"github.com/dataflow-guardrails/dataflow-guardrails/e2e/estate"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
-// The evaluator over the generated estate (internal/estate) with the whole
-// catalog at its default configuration. Run with
-//
-//	go test ./internal/policy -run '^$' -bench . -benchmem
-//
-// They run only when -bench is given, so they do not slow the test suite;
-// -benchtime=1x makes a smoke run.
+// The evaluator over the generated estate with the whole catalog at its
+// default configuration.
 
 const benchEstateSize = 1000
 
@@ -42,28 +36,6 @@ func benchOptions(timeout time.Duration) policy.Options {
 		Env:   func(string) (string, bool) { return "", false },
 		Mode:  policy.EngineMode, Timeout: timeout,
 	}
-}
-
-// fresh returns a shallow copy of r and its provider, so that anything the
-// model might memoize on a resource or provider is recomputed each op, as it
-// is for each Analyze request.
-func fresh(r *gcp.Resource) *gcp.Resource {
-	c := &gcp.Resource{URN: r.URN, Type: r.Type, Name: r.Name, Props: r.Props}
-	if p := r.Provider; p != nil {
-		c.Provider = &gcp.Provider{URN: p.URN, Type: p.Type, Name: p.Name, Props: p.Props}
-	}
-	return c
-}
-
-// cpuTime is the CPU time this process has used (user + system, every
-// thread, the garbage collector included): on a shared machine it is a
-// steadier cost measure than wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // modelResources converts the estate: inputs for Analyze (each resource with
