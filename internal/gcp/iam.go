@@ -96,6 +96,9 @@ func Grants(r *Resource) ([]Grant, []Problem) {
 	base := Grant{Scope: scope, res: r, targets: targetKeys}
 	switch kind {
 	case IAMMember:
+		if isKCCPartialPolicy(r.DeclaredAs) {
+			return partialPolicyGrants(r, base)
+		}
 		g := base
 		g.Role, g.Member, g.Condition = r.Get("role"), r.Get("member"), r.Get("condition")
 		return []Grant{g}, nil
@@ -126,32 +129,59 @@ func Grants(r *Resource) ([]Grant, []Problem) {
 			return nil, []Problem{*problem}
 		}
 		if doc.IsUnknown() {
-			g := base
-			g.Role, g.Member = doc, doc
-			return []Grant{g}, nil
+			return bindingGrants(base, doc, "policyData")
 		}
-		var out []Grant
-		var problems []Problem
-		bindings := doc.Get("bindings")
-		if !bindings.IsAbsent() && !bindings.IsArray() {
-			return nil, []Problem{{Path: bindings.Path(), Message: "policyData bindings is not a list"}}
-		}
-		for _, b := range bindings.Items() {
-			role, cond, members := b.Get("role"), b.Get("condition"), b.Get("members")
-			if !b.IsMap() || (!members.IsAbsent() && !members.IsArray()) {
-				// The API would reject it; we must not let it pass unread.
-				problems = append(problems, Problem{Path: b.Path(), Message: "policyData binding has no list of members"})
-				continue
-			}
-			for _, m := range members.Items() {
-				g := base
-				g.Role, g.Member, g.Condition = role, m, cond
-				out = append(out, g)
-			}
-		}
-		return out, problems
+		return bindingGrants(base, doc.Get("bindings"), "policyData")
 	}
 	return nil, nil
+}
+
+// bindingGrants reads a list of bindings in policyData's shape (role,
+// members, condition); an unknown list or binding is one unknown grant.
+func bindingGrants(base Grant, bindings Value, what string) ([]Grant, []Problem) {
+	if bindings.IsUnknown() {
+		g := base
+		g.Role, g.Member = bindings, bindings
+		return []Grant{g}, nil
+	}
+	if !bindings.IsAbsent() && !bindings.IsArray() {
+		return nil, []Problem{{Path: bindings.Path(), Message: what + " bindings is not a list"}}
+	}
+	var out []Grant
+	var problems []Problem
+	for _, b := range bindings.Items() {
+		role, cond, members := b.Get("role"), b.Get("condition"), b.Get("members")
+		if b.IsUnknown() || members.IsUnknown() {
+			g := base
+			g.Role, g.Member, g.Condition = role, members, cond
+			out = append(out, g)
+			continue
+		}
+		if !b.IsMap() || (!members.IsAbsent() && !members.IsArray()) {
+			// The API would reject it; we must not let it pass unread.
+			problems = append(problems, Problem{Path: b.Path(), Message: what + " binding has no list of members"})
+			continue
+		}
+		for _, m := range members.Items() {
+			g := base
+			g.Role, g.Member, g.Condition = role, m, cond
+			out = append(out, g)
+		}
+	}
+	return out, problems
+}
+
+// isKCCPartialPolicy reports whether a type token is Config Connector's
+// IAMPartialPolicy (any served version).
+func isKCCPartialPolicy(token string) bool {
+	return strings.HasPrefix(token, "kubernetes:iam"+kccGroupSuffix) && strings.HasSuffix(token, ":IAMPartialPolicy")
+}
+
+// partialPolicyGrants reads the bindings of a Config Connector
+// IAMPartialPolicy, mapped onto the target's IAMMember type (see
+// kccObject.iamPartialPolicy): every member of every binding is a grant.
+func partialPolicyGrants(r *Resource, base Grant) ([]Grant, []Problem) {
+	return bindingGrants(base, r.Get(KCCPartialPolicyBindings), "IAMPartialPolicy")
 }
 
 // PolicyData parses an IAMPolicy's `policyData` JSON string into a Value

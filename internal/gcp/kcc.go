@@ -49,6 +49,8 @@ func kccEquivalent(r *Resource) (typ string, props map[string]property.Value) {
 		typ = k.iamMember()
 	case "iam/IAMPolicy":
 		typ = k.iamPolicy()
+	case "iam/IAMPartialPolicy":
+		typ = k.iamPartialPolicy()
 	case "iam/IAMAuditConfig":
 		typ = k.iamAuditConfig()
 	case "iam/IAMServiceAccount":
@@ -281,20 +283,74 @@ func (k *kccObject) iamMember() string {
 	}
 	k.copy("role")
 	k.copy("condition")
-	if m := k.spec.Get("member"); !m.IsAbsent() || k.spec.IsUnknown() {
-		k.copy("member")
-		return t.member
+	k.set("member", kccMember(k.spec))
+	return t.member
+}
+
+// kccMember reads `member` or `memberFrom` of an IAMPolicyMember spec or an
+// IAMPartialPolicy binding member as a member string.
+func kccMember(v Value) property.Value {
+	if v.IsUnknown() {
+		return unknownValue
 	}
-	from := k.spec.Get("memberFrom")
+	if m := v.Get("member"); !m.IsAbsent() {
+		return raw(m)
+	}
+	from := v.Get("memberFrom")
 	if sa := from.Get("serviceAccountRef"); !sa.IsAbsent() {
-		k.set("member", kccRef(sa, addPrefixFix("serviceAccount:")))
-		return t.member
+		return kccRef(sa, addPrefixFix("serviceAccount:"))
 	}
 	if !from.IsAbsent() {
 		// A log sink's writer identity, a service identity, an SQL
 		// instance's account: known once KCC reconciles.
-		k.set("member", unknownValue)
+		return unknownValue
 	}
+	return property.Value{}
+}
+
+// KCCPartialPolicyBindings is the property under which an IAMPartialPolicy's
+// spec.bindings are kept, members read as strings, in policyData's shape.
+const KCCPartialPolicyBindings = "kccPartialPolicyBindings"
+
+// iamPartialPolicy maps an IAMPartialPolicy, which adds its bindings'
+// members to the target's policy and leaves everything else as it is: one
+// IAMMember of the target per member, so it is read as non-authoritative
+// (it never wipes audit configs or other members). Grants reads its
+// bindings (see partialPolicyGrants).
+func (k *kccObject) iamPartialPolicy() string {
+	t, ok := k.iamTarget()
+	if !ok {
+		return ""
+	}
+	bindings := k.spec.Get("bindings")
+	if k.spec.IsUnknown() || bindings.IsUnknown() {
+		k.out[KCCPartialPolicyBindings] = unknownValue
+		return t.member
+	}
+	list := make([]property.Value, 0, bindings.Len())
+	for _, b := range bindings.Items() {
+		if b.IsUnknown() {
+			list = append(list, unknownValue)
+			continue
+		}
+		out := map[string]property.Value{}
+		for _, key := range []string{"role", "condition"} {
+			if v := b.Get(key); !v.IsAbsent() {
+				out[key] = raw(v)
+			}
+		}
+		if members := b.Get("members"); members.IsUnknown() {
+			out["members"] = unknownValue
+		} else if !members.IsAbsent() {
+			items := make([]property.Value, 0, members.Len())
+			for _, m := range members.Items() {
+				items = append(items, kccMember(m))
+			}
+			out["members"] = property.New(items)
+		}
+		list = append(list, property.New(out))
+	}
+	k.out[KCCPartialPolicyBindings] = property.New(list)
 	return t.member
 }
 

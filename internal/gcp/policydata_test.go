@@ -73,3 +73,40 @@ func TestPolicyDataRefusedByTheProviderKeepsProblems(t *testing.T) {
 	_, problems := gcp.Grants(r)
 	require.Len(t, problems, 1)
 }
+
+// A Config Connector IAMPartialPolicy adds its members: one grant per member
+// of each binding, read as the target's IAMMember (never an authoritative
+// policy that would replace audit configs).
+func TestKCCPartialPolicyGrants(t *testing.T) {
+	member := func(kv map[string]property.Value) property.Value { return obj(kv) }
+	r := gcp.Equivalent(resource("kubernetes:iam.cnrm.cloud.google.com/v1beta1:IAMPartialPolicy", map[string]property.Value{
+		"spec": obj(map[string]property.Value{
+			"resourceRef": obj(map[string]property.Value{"kind": str("Project"), "external": str("projects/p")}),
+			"bindings": property.New([]property.Value{
+				obj(map[string]property.Value{"role": str("roles/owner"), "members": property.New([]property.Value{
+					member(map[string]property.Value{"member": str("user:a@b.c")}),
+					member(map[string]property.Value{"memberFrom": obj(map[string]property.Value{
+						"serviceAccountRef": obj(map[string]property.Value{"external": str("sa@p.iam.gserviceaccount.com")})})}),
+					member(map[string]property.Value{"memberFrom": obj(map[string]property.Value{
+						"logSinkRef": obj(map[string]property.Value{"name": str("sink")})})}),
+				})}),
+			}),
+		}),
+	}))
+	assert.Equal(t, "gcp:projects/iAMMember:IAMMember", r.Type)
+	grants, problems := gcp.Grants(r)
+	require.Empty(t, problems)
+	require.Len(t, grants, 3)
+	var members []string
+	for _, g := range grants {
+		role, _ := g.RoleName()
+		assert.Equal(t, "roles/owner", role)
+		s, _ := g.Member.String()
+		members = append(members, s)
+	}
+	assert.Equal(t, []string{"user:a@b.c", "serviceAccount:sa@p.iam.gserviceaccount.com", ""}, members)
+	assert.True(t, grants[2].Member.IsUnknown())
+	assert.Equal(t, "p", func() string { s, _ := grants[0].Target("project").String(); return s }())
+	configs, _ := gcp.AuditConfigs(r)
+	assert.Empty(t, configs)
+}
