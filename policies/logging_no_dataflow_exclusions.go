@@ -16,7 +16,7 @@ import (
 // its resource check judges what is wrong on its own (a disabled export of
 // these logs, disableDefaultSink).
 func LoggingNoDataflowExclusions() *policy.Policy {
-	p := policy.Resource(policy.Meta{
+	p := policy.ByType(policy.Meta{
 		Name: "logging-no-dataflow-exclusions",
 		Title: "Dataflow job and worker logs and the Data Access audit logs of its services stay stored: no exclusion, " +
 			"narrowed, disabled or short-lived route drops them",
@@ -60,56 +60,77 @@ func LoggingNoDataflowExclusions() *policy.Policy {
 		Types: slices.Concat(gcp.LoggingExclusionTypes, gcp.LoggingSinkTypes, gcp.LoggingSettingsTypes,
 			gcp.LoggingBucketConfigTypes, []string{gcp.StorageBucketResource, gcp.BigQueryDataset}),
 		ConfigSchema: `{"type":"object","properties":{` + logStorageSchema() + `}}`,
-	}, func(c *policy.Call, r *gcp.Resource, cfg *logStorageConfig) {
-		switch {
-		case slices.Contains(gcp.LoggingSinkTypes, r.Type):
-			checkDisabledSink(c, r, cfg)
-		case slices.Contains(gcp.LoggingSettingsTypes, r.Type):
-			v := r.Get("disableDefaultSink")
-			if v.IsUnknown() {
-				c.Unknown(v.Path())
-				return
-			}
-			if b, ok := v.Bool(); ok && b {
-				c.Violation(v.Path(), "is true, so the _Default sink of every new project and folder below is created disabled "+
-					"and stores none of their Dataflow job, worker or Data Access audit logs; remove disableDefaultSink or set it to false")
-			}
-		}
-	})
+	},
+		policy.On(checkDisabledProjectSink, gcp.LoggingProjectSink),
+		policy.On(checkDisabledAggregatedSink, gcp.LoggingAggregatedSinkTypes...),
+		policy.On(checkLoggingSettings, gcp.LoggingSettingsTypes...),
+		// Read by the stack check only. A billing account sink only sees
+		// the account's own logs, never a project's.
+		policy.On(policy.Nothing[logStorageConfig], slices.Concat(gcp.LoggingExclusionTypes,
+			[]string{gcp.LoggingBillingAccountSink}, gcp.LoggingBucketConfigTypes,
+			[]string{gcp.StorageBucketResource, gcp.BigQueryDataset})...),
+	)
 	return policy.WithStackCheck(p, checkLogStorage)
 }
 
-// checkDisabledSink reports a disabled sink declared for these logs. A
-// project's _Default sink is left to the stack check (another route may
-// store what it no longer does); a billing account sink, and a folder or
-// organization sink without includeChildren, only see the logs their parent
-// owns, never a project's.
-func checkDisabledSink(c *policy.Call, r *gcp.Resource, cfg *logStorageConfig) {
+// checkLoggingSettings judges folder and organization settings: a disabled
+// default sink stores none of the logs below.
+func checkLoggingSettings(c *policy.Call, r *gcp.Resource, _ *logStorageConfig) {
+	v := r.Get("disableDefaultSink")
+	if v.IsUnknown() {
+		c.Unknown(v.Path())
+		return
+	}
+	if b, ok := v.Bool(); ok && b {
+		c.Violation(v.Path(), "is true, so the _Default sink of every new project and folder below is created disabled "+
+			"and stores none of their Dataflow job, worker or Data Access audit logs; remove disableDefaultSink or set it to false")
+	}
+}
+
+// maybeDisabled reports whether a sink is, or may be once known, disabled.
+func maybeDisabled(r *gcp.Resource) bool {
 	disabled := r.Get("disabled")
-	if b, ok := disabled.Bool(); (!ok || !b) && !disabled.IsUnknown() {
+	b, ok := disabled.Bool()
+	return (ok && b) || disabled.IsUnknown()
+}
+
+// checkDisabledProjectSink: a project's _Default sink is left to the stack
+// check (another route may store what it no longer does).
+func checkDisabledProjectSink(c *policy.Call, r *gcp.Resource, cfg *logStorageConfig) {
+	if !maybeDisabled(r) {
+		return
+	}
+	if name, _ := r.Get("name").String(); name == gcp.DefaultSinkName {
 		return
 	}
 	parent := ""
-	switch r.Type {
-	case gcp.LoggingBillingAccountSink:
-		return
-	case gcp.LoggingProjectSink:
-		if name, _ := r.Get("name").String(); name == gcp.DefaultSinkName {
-			return
-		}
-		if p, ok := r.Get("project").String(); ok {
-			parent = "projects/" + p
-		}
-	default:
-		children, pending := gcp.AggregatedSinkChildren(r)
-		if pending.IsUnknown() {
-			c.Unknown(pending.Path())
-			return
-		}
-		if !children {
-			return
-		}
+	if p, ok := r.Get("project").String(); ok {
+		parent = "projects/" + p
 	}
+	checkDisabledSink(c, r, cfg, parent)
+}
+
+// checkDisabledAggregatedSink: a folder or organization sink without
+// includeChildren only sees the logs its parent owns, never a project's.
+func checkDisabledAggregatedSink(c *policy.Call, r *gcp.Resource, cfg *logStorageConfig) {
+	if !maybeDisabled(r) {
+		return
+	}
+	children, pending := gcp.AggregatedSinkChildren(r)
+	if pending.IsUnknown() {
+		c.Unknown(pending.Path())
+		return
+	}
+	if children {
+		checkDisabledSink(c, r, cfg, "")
+	}
+}
+
+// checkDisabledSink reports a sink that is, or may be, disabled while it is
+// declared for these logs; parent is the project whose logs it sees ("" for
+// an aggregated sink).
+func checkDisabledSink(c *policy.Call, r *gcp.Resource, cfg *logStorageConfig, parent string) {
+	disabled := r.Get("disabled")
 	filter, exclusions := r.Get("filter"), sinkExclusions(r)
 	if filter.IsUnknown() {
 		c.Unknown(filter.Path())

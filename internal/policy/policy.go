@@ -227,6 +227,11 @@ func ByType[C any](m Meta, checks ...TypeCheck[C]) *Policy {
 	return p
 }
 
+// Nothing is the check of the types a ByType policy lists only for its
+// stack check to read, or leaves to another policy: their inputs alone
+// decide nothing here.
+func Nothing[C any](*Call, *gcp.Resource, *C) {}
+
 // Stack builds a stack policy with config type C.
 func Stack[C any](m Meta, check func(c *Call, s *gcp.Stack, cfg *C)) *Policy {
 	p := newPolicy(m, func() any { return new(C) })
