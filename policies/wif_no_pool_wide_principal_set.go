@@ -10,7 +10,7 @@ import (
 // WIFNoPoolWidePrincipalSet forbids grants to every identity of a workload
 // or workforce pool, or to a wildcard attribute value.
 func WIFNoPoolWidePrincipalSet() *policy.Policy {
-	return policy.Resource(policy.Meta{
+	p := policy.Resource(policy.Meta{
 		Name:  "wif-no-pool-wide-principal-set",
 		Title: "No grant covers a whole identity pool",
 		Description: "principalSet://.../workloadIdentityPools/POOL/* (or .../workforcePools/POOL/*) is every identity " +
@@ -23,7 +23,12 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 			"approval or not (" + docPAM + "), conditions included (a condition never exempts a grant), in every " +
 			"spelling the principal model reads (https://cloud.google.com/iam/docs/principal-identifiers): any " +
 			"prefix or segment case, surrounding whitespace, trailing slashes, an empty selector and deleted: " +
-			"members alike.",
+			"members alike. An attribute principal set (.../attribute.NAME/VALUE) is the whole pool by another " +
+			"spelling when a provider of the pool in the stack maps attribute.NAME from a claim every token of " +
+			"the issuer carries alike (assertion.iss, assertion.aud), from a constant, or, for GitHub Actions " +
+			"and GitLab, from a claim that names no repository, project, owner or subject (ref, environment, " +
+			"event_name, ...) (https://cloud.google.com/iam/docs/workload-identity-federation#mapping); this is " +
+			"checked over the stack (its outputs), and an attribute whose provider is not in the stack is not judged.",
 		Remediation: "Grant to the narrowest principal set: principalSet://.../workloadIdentityPools/POOL/" +
 			"attribute.repository_id/ID (after mapping attribute.repository_id = assertion.repository_id), " +
 			"or principal://.../subject/SUBJECT for one identity, and keep the provider's attributeCondition " +
@@ -64,4 +69,33 @@ func WIFNoPoolWidePrincipalSet() *policy.Policy {
 			}
 		}
 	})
+	return policy.WithStackCheck(p, checkIssuerWideAttributes)
+}
+
+// checkIssuerWideAttributes flags grants to an attribute principal set whose
+// attribute a provider of the pool maps from an issuer-wide claim.
+func checkIssuerWideAttributes(c *policy.Call, s *gcp.Stack, _ *struct{}) {
+	for _, r := range s.OfType(gcp.GrantTypes()...) {
+		grants, _ := s.Views().Grants(r) // problems are reported by the resource check
+		for _, g := range grants {
+			m, ok := g.ParsedMember()
+			m = m.Restored()
+			if !ok || m.Kind != gcp.MemberPrincipalSet || m.Pool == nil {
+				continue
+			}
+			for _, mp := range s.PoolAttributeMappings(m.Pool) {
+				if mp.Expr.IsUnknown() {
+					c.UnknownOn(r, g.Member.Path())
+					break
+				}
+				if mp.Wide {
+					c.ViolationOn(r, g.Member.Path(), "grants %s to every identity of its workload identity pool in effect (%s): "+
+						"provider %q maps the attribute from %s, which every token the provider accepts carries alike%s; "+
+						"map and grant to an attribute that names one repository, such as attribute.repository_id/ID",
+						g.Role.Display(), g.Member.Display(), mp.Provider.Name, mp.Source, eligibilityNote(g))
+					break
+				}
+			}
+		}
+	}
 }
