@@ -24,9 +24,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
@@ -36,6 +36,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packmeta"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
@@ -242,7 +243,7 @@ func TestBinaryWritesTheReport(t *testing.T) {
 	require.NoError(t, err)
 	const urn = "urn:pulumi:dev::etl::gcp:serviceaccount/key:Key::ci"
 	resp, err := client.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: "gcp:serviceaccount/key:Key", Urn: urn, Name: "ci",
-		Properties: propertyrpc.Marshal(property.NewMap(map[string]property.Value{"serviceAccountId": property.New("ci")}))})
+		Properties: propertypb.Marshal(property.NewMap(map[string]property.Value{"serviceAccountId": property.New("ci")}))})
 	require.NoError(t, err)
 	require.NotEmpty(t, resp.GetDiagnostics())
 	_, err = os.Stat(path)
@@ -272,12 +273,11 @@ func TestBinaryWritesTheReport(t *testing.T) {
 
 // ---- the form Pulumi Cloud installs ----
 
-// TestPublishedTarballInstalls builds what `pulumi policy publish`
-// uploads (every file git does not ignore, under package/ in a .tgz),
-// extracts it, and does what an enforcing runner does before each run:
-// `go mod tidy -compat=1.18` (pulumi-language-go InstallDependencies) and
-// `go build -trimpath` (RunPlugin), through the configured module proxy.
-func TestPublishedTarballInstalls(t *testing.T) {
+// publishedPackage builds what `pulumi policy publish` uploads (every file
+// git does not ignore, under package/ in a .tgz), extracts it, and returns
+// the extracted package directory.
+func publishedPackage(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the pack from a copy of the repository")
 	}
@@ -309,7 +309,36 @@ func TestPublishedTarballInstalls(t *testing.T) {
 
 	dir := filepath.Join(tmp, "installed")
 	extractTarball(t, tgz, dir)
-	pkg := filepath.Join(dir, "package")
+	return filepath.Join(dir, "package")
+}
+
+// runnerEnv is the environment an enforcing runner's go commands see, with
+// the given module cache and proxy.
+func runnerEnv(gomodcache, goproxy string, goflags ...string) []string {
+	return append(os.Environ(),
+		"GOFLAGS="+strings.Join(append([]string{"-mod=mod", "-buildvcs=false"}, goflags...), " "),
+		"GOPROXY="+goproxy,
+		"GOTOOLCHAIN=local",
+		"GOWORK=off",
+		"GOMODCACHE="+gomodcache,
+	)
+}
+
+func runGo(t *testing.T, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("go", args...)
+	cmd.Dir, cmd.Env = dir, env
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// TestPublishedTarballInstalls extracts the published tarball and does what
+// an enforcing runner does before each run: `go mod tidy -compat=1.18`
+// (pulumi-language-go InstallDependencies) and `go build` (RunPlugin),
+// through the configured module proxy.
+func TestPublishedTarballInstalls(t *testing.T) {
+	pkg := publishedPackage(t)
 
 	// Nested modules (e2e/) are shipped too; the root module's commands
 	// must leave them alone.
@@ -317,26 +346,10 @@ func TestPublishedTarballInstalls(t *testing.T) {
 	t.Logf("nested modules shipped in the tarball: %v", nested)
 	before := snapshot(t, pkg, append([]string{"go.mod", "go.sum"}, nested...))
 
-	gomodcache := goEnv(t, "GOMODCACHE")
-	env := append(os.Environ(),
-		"GOFLAGS=-mod=mod -buildvcs=false",
-		// As an enforcing runner installs: through its configured module
-		// proxy, so the test passes on an empty module cache too.
-		"GOPROXY="+goEnv(t, "GOPROXY"),
-		"GOTOOLCHAIN=local",
-		"GOWORK=off",
-		"GOMODCACHE="+gomodcache,
-	)
-	goCmd := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("go", args...)
-		cmd.Dir, cmd.Env = pkg, env
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
-		return string(out)
-	}
-
-	goCmd("mod", "tidy", "-compat=1.18")
+	// As an enforcing runner installs: through its configured module proxy,
+	// so the test passes on an empty module cache too.
+	env := runnerEnv(goEnv(t, "GOMODCACHE"), goEnv(t, "GOPROXY"))
+	runGo(t, pkg, env, "mod", "tidy", "-compat=1.18")
 	after := snapshot(t, pkg, append([]string{"go.mod", "go.sum"}, nested...))
 	assert.Equal(t, before["go.mod"], after["go.mod"], "go.mod is tidy: the installed pack must not differ from the repository")
 	if before["go.sum"] != after["go.sum"] {
@@ -346,57 +359,123 @@ func TestPublishedTarballInstalls(t *testing.T) {
 		assert.Equal(t, before[m], after[m], "%s is untouched by the root module's tidy", m)
 	}
 
-	bin := filepath.Join(tmp, "pack-bin")
-	goCmd("build", "-trimpath", "-ldflags", "-w -s", "-o", bin, ".")
+	bin := filepath.Join(t.TempDir(), "pack-bin")
+	runGo(t, pkg, env, "build", "-trimpath", "-ldflags", "-w -s", "-o", bin, ".")
 	bfi, err := os.Stat(bin)
 	require.NoError(t, err)
-	t.Logf("pack binary (-trimpath -ldflags \"-w -s\", as the language host builds it): %d bytes", bfi.Size())
-
-	// What an enforcing runner downloads: the module zips of the graph.
-	var all, missing int
-	var total int64
-	for _, line := range strings.Split(strings.TrimSpace(goCmd("list", "-m", "-f", "{{if not .Main}}{{.Path}} {{.Version}}{{end}}", "all")), "\n") {
-		path, version, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			continue
-		}
-		all++
-		zi, err := os.Stat(filepath.Join(gomodcache, "cache", "download", escapeModule(path), "@v", escapeModule(version)+".zip"))
-		if err != nil {
-			missing++ // only the go.mod of a module that provides no package is needed
-			continue
-		}
-		total += zi.Size()
-	}
-	// Tidy and build only fetch the zips of modules that provide a package
-	// they load: the root module's packages, their tests and dependencies.
-	tidyZips, tidyMods := zipSize(t, gomodcache, goCmd("list", "-deps", "-test", "-f", moduleOf, "./..."))
-	buildZips, buildMods := zipSize(t, gomodcache, goCmd("list", "-deps", "-f", moduleOf, "."))
-	t.Logf("module download size: `go list -m all` names %d modules; the module cache holds zips for %d of them, %.1f MiB "+
-		"(an upper bound: some come from other modules' downloads). Zips an install fetches (go mod tidy: the packages "+
-		"and tests of the pack): %d modules, %.1f MiB; the pack binary's own: %d modules, %.1f MiB",
-		all, all-missing, mib(total), tidyMods, mib(tidyZips), buildMods, mib(buildZips))
+	t.Logf("pack binary (-trimpath -ldflags \"-w -s\"): %d bytes", bfi.Size())
 }
 
-// moduleOf is a `go list` template printing a package's module as path@version.
-const moduleOf = "{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}}{{end}}{{end}}"
+// installExtras are the modules whose zips an install fetches but the pack's
+// build does not need, each with why: `go mod tidy` also loads the tests of
+// every package the pack imports, however deep. A module missing here fails
+// TestPublishedTarballDownloads; the failure shows `go mod why -m` for it.
+// Prefer dropping the import that pulls it (as the pack dropped propertyrpc,
+// whose tests pulled 83 modules, 290 MiB); list it only when the import is
+// worth its cost, and keep the install within maxInstallRatio of the build.
+var installExtras = map[string]string{
+	"github.com/stretchr/testify":              "the pack's own tests",
+	"go.yaml.in/yaml/v3":                       "the pack's own tests (examples/)",
+	"gonum.org/v1/gonum":                       "tests of grpc's roundrobin and endpointsharding balancers; about 24 MiB, the largest extra",
+	"go.opentelemetry.io/otel/sdk/metric":      "tests of grpc's pickfirst balancer",
+	"github.com/google/go-cmp":                 "grpc's own tests",
+	"github.com/golang/protobuf":               "tests of grpc/status",
+	"github.com/dlclark/regexp2":               "tests of santhosh-tekuri/jsonschema/v6 (config schema validation); about 9 MiB",
+	"pgregory.net/rapid":                       "tests of sdk/v3/go/property",
+	"go.opentelemetry.io/otel/sdk/log/logtest": "tests of the OTLP log exporter that sdk/v3's logging imports (property -> contract -> logging)",
+}
 
-// zipSize sums the module cache zips of the distinct modules in list.
-func zipSize(t *testing.T, gomodcache, list string) (size int64, modules int) {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, mod := range strings.Fields(list) {
-		if seen[mod] {
+// maxInstallRatio bounds what an install leaves in an empty module cache
+// against what `go build` alone leaves (issue 18).
+const maxInstallRatio = 1.2
+
+// TestPublishedTarballDownloads measures what an enforcing runner downloads
+// on an empty module cache: the published tarball's `go mod tidy
+// -compat=1.18` against what `go build` alone needs, each in a fresh module
+// cache. The configured module cache serves as the first proxy (its
+// cache/download directory is one), so a warm machine measures without the
+// network; anything it lacks comes from the configured proxy.
+func TestPublishedTarballDownloads(t *testing.T) {
+	pkg := publishedPackage(t)
+	proxy := "file://" + filepath.ToSlash(filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download")) + "," + goEnv(t, "GOPROXY")
+
+	buildCache := t.TempDir()
+	start := time.Now()
+	// The packages `go build .` compiles, without compiling them: the same
+	// module downloads.
+	runGo(t, pkg, runnerEnv(buildCache, proxy, "-modcacherw"), "list", "-deps", ".")
+	build := measureModuleCache(t, buildCache)
+	t.Logf("go build . alone: %s (%s)", build, time.Since(start).Round(time.Millisecond))
+
+	installCache := t.TempDir()
+	start = time.Now()
+	installEnv := runnerEnv(installCache, proxy, "-modcacherw") // writable, so TempDir can remove it
+	runGo(t, pkg, installEnv, "mod", "tidy", "-compat=1.18")
+	install := measureModuleCache(t, installCache)
+	t.Logf("install (go mod tidy -compat=1.18): %s (%s)", install, time.Since(start).Round(time.Millisecond))
+
+	var unlisted []string
+	for mod := range install.zips {
+		if build.zips[mod] {
 			continue
 		}
-		seen[mod] = true
-		path, version, _ := strings.Cut(mod, "@")
-		zi, err := os.Stat(filepath.Join(gomodcache, "cache", "download", escapeModule(path), "@v", escapeModule(version)+".zip"))
-		if assert.NoError(t, err, "%s was built, so its zip is in the module cache", mod) {
-			size += zi.Size()
+		if _, ok := installExtras[mod]; !ok {
+			unlisted = append(unlisted, mod)
 		}
 	}
-	return size, len(seen)
+	sort.Strings(unlisted)
+	for _, mod := range unlisted {
+		why := runGo(t, pkg, installEnv, "mod", "why", "-m", mod)
+		t.Errorf("the install fetches %s, which the pack's build does not need; drop the import that pulls it, "+
+			"or list it in installExtras with the reason:\n%s", mod, why)
+	}
+	for mod, reason := range installExtras {
+		assert.True(t, install.zips[mod] && !build.zips[mod], "installExtras lists %s (%s), which the install no longer fetches "+
+			"beyond the build: remove it", mod, reason)
+	}
+	ratio := float64(install.disk) / float64(build.disk)
+	t.Logf("install / build: %.2fx on disk, %.2fx in zips", ratio, float64(install.zipBytes)/float64(build.zipBytes))
+	assert.LessOrEqual(t, ratio, maxInstallRatio, "the install downloads %s, the build %s", install, build)
+}
+
+// moduleCache is what a module cache holds after a command.
+type moduleCache struct {
+	disk     int64           // sources and downloads, in 4 KiB blocks as du counts them on ext4
+	zipBytes int64           // the module zips
+	zips     map[string]bool // module paths with a zip
+}
+
+func (c moduleCache) String() string {
+	return fmt.Sprintf("%.1f MiB on disk, %d module zips of %.1f MiB", mib(c.disk), len(c.zips), mib(c.zipBytes))
+}
+
+func measureModuleCache(t *testing.T, dir string) moduleCache {
+	t.Helper()
+	const block = 4096
+	c := moduleCache{zips: map[string]bool{}}
+	download := filepath.Join(dir, "cache", "download")
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		size := int64(block)
+		if !d.IsDir() {
+			size = (fi.Size() + block - 1) / block * block
+		}
+		c.disk += size
+		if rel, err := filepath.Rel(download, p); err == nil && !d.IsDir() && strings.HasSuffix(p, ".zip") && !strings.HasPrefix(rel, "..") {
+			if mod, _, ok := strings.Cut(filepath.ToSlash(rel), "/@v/"); ok {
+				c.zips[unescapeModule(mod)] = true
+				c.zipBytes += fi.Size()
+			}
+		}
+		return nil
+	}))
+	return c
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
@@ -498,17 +577,21 @@ func goEnv(t *testing.T, key string) string {
 	return v
 }
 
-// escapeModule spells a module path or version as the module cache does:
-// each upper-case letter becomes '!' and its lower-case form.
-func escapeModule(s string) string {
+// unescapeModule reads a module path as the module cache spells it: '!'
+// and a lower-case letter stand for the upper-case letter.
+func unescapeModule(s string) string {
 	var b strings.Builder
+	upper := false
 	for _, r := range s {
-		if r >= 'A' && r <= 'Z' {
-			b.WriteByte('!')
-			b.WriteRune(r + ('a' - 'A'))
-			continue
+		switch {
+		case r == '!':
+			upper = true
+		case upper:
+			b.WriteRune(unicode.ToUpper(r))
+			upper = false
+		default:
+			b.WriteRune(r)
 		}
-		b.WriteRune(r)
 	}
 	return b.String()
 }

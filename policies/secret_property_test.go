@@ -44,7 +44,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -53,6 +52,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/packconfig"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/report"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -481,7 +481,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		if p == nil {
 			return nil
 		}
-		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertyrpc.Marshal(p.Props)}
+		return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertypb.Marshal(p.Props)}
 	}
 	out := map[string]string{}
 	dir := t.TempDir()
@@ -514,7 +514,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 		}
 		req := &pulumirpc.AnalyzeStackRequest{}
 		for _, r := range dep.Outputs {
-			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props),
+			res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props),
 				Parent: r.Parent, Dependencies: r.Dependencies, Provider: provider(r.Provider)}
 			req.Resources = append(req.Resources, res)
 		}
@@ -536,7 +536,7 @@ func spAnalyzer(t *testing.T, pack *policy.Pack, export string) map[string]strin
 // secret envelopes.
 func spMarshal(t *testing.T, r *gcp.Resource) *structpb.Struct {
 	t.Helper()
-	s := propertyrpc.Marshal(r.Props)
+	s := propertypb.Marshal(r.Props)
 	if r.Props.HasSecrets() {
 		require.Contains(t, s.String(), sig.Secret, "secrets travel wrapped")
 	}

@@ -13,12 +13,15 @@
 //   - decoding and evaluating in process;
 //   - cold `go build` of the pack and of a minimal policyx pack
 //     (policyxpack/), with the module download size of each graph;
+//   - with -runner, only what a runner enforcing the pack from Pulumi Cloud
+//     pays on empty caches (runner.go), printed, not written to -results;
 //
 // and prints the table, the ratios and every target of issue 7 as met or
 // missed. With -results it also writes the table into bench/RESULTS.md.
 //
 //	go -C e2e run ./bench -results bench/RESULTS.md   # the whole table, from the repository root
 //	go -C e2e run ./bench -n 100 -cold=false          # a quick check
+//	go -C e2e run ./bench -runner -runner-revs HEAD~1  # install and compile on empty caches, HEAD~1 and the work tree
 package main
 
 import (
@@ -49,6 +52,8 @@ type options struct {
 	nodeStarts int
 	packDir    string
 	repeat     int
+	runner     bool
+	runnerRevs []string
 }
 
 func main() {
@@ -67,6 +72,8 @@ func main() {
 	diags := flag.String("diagnostics", "", "write every diagnostic the analyzers return to this file (JSON lines)")
 	flag.IntVar(&o.starts, "starts", 15, "launches of each Go analyzer to time start-up (start to Configure answered)")
 	flag.IntVar(&o.nodeStarts, "node-starts", 3, "launches of each Node variant to time start-up")
+	flag.BoolVar(&o.runner, "runner", false, "only measure what an enforcing runner pays on empty caches: install, first and warm compile of the publish tarball, against `go build` alone (downloads through GOPROXY)")
+	runnerRevs := flag.String("runner-revs", "", "with -runner, also measure the tarballs of these git revisions, comma-separated (e.g. the commit before a change)")
 	flag.Parse()
 
 	for _, s := range strings.Split(*sizes, ",") {
@@ -77,6 +84,11 @@ func main() {
 		o.sizes = append(o.sizes, n)
 	}
 	o.seed = *seed
+	for _, r := range strings.Split(*runnerRevs, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.runnerRevs = append(o.runnerRevs, r)
+		}
+	}
 	o.variants = map[string]bool{}
 	for _, v := range strings.Split(*variants, ",") {
 		v = strings.TrimSpace(v)
@@ -129,6 +141,12 @@ func run(ctx context.Context, o options) error {
 		}
 	} else if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
+	}
+
+	if o.runner {
+		started, m := time.Now(), describeMachine()
+		fmt.Print(runnerMarkdown(runnerRows(ctx, root, work, o.runnerRevs), m, started, commandLine()))
+		return nil
 	}
 
 	rep := &report{Started: time.Now(), Machine: describeMachine(), Seed: o.seed, Sizes: o.sizes,

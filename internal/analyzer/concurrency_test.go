@@ -19,7 +19,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -79,16 +79,16 @@ func ccSetup(t *testing.T) *ccFixture {
 	f := &ccFixture{srv: srv, pack: pack, dep: dep}
 	f.a, f.b, f.c = ccConfigs(pack)
 	for _, r := range dep.Inputs {
-		req := &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props)}
+		req := &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props)}
 		if r.Provider != nil {
-			req.Provider = &pulumirpc.AnalyzerProviderResource{Type: r.Provider.Type, Urn: r.Provider.URN, Properties: propertyrpc.Marshal(r.Provider.Props)}
+			req.Provider = &pulumirpc.AnalyzerProviderResource{Type: r.Provider.Type, Urn: r.Provider.URN, Properties: propertypb.Marshal(r.Provider.Props)}
 		}
 		f.requests = append(f.requests, req)
 	}
 	f.stack = &pulumirpc.AnalyzeStackRequest{}
 	for _, r := range dep.Outputs {
 		f.stack.Resources = append(f.stack.Resources, &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name,
-			Properties: propertyrpc.Marshal(r.Props), Parent: r.Parent, Dependencies: r.Dependencies})
+			Properties: propertypb.Marshal(r.Props), Parent: r.Parent, Dependencies: r.Dependencies})
 	}
 	// What each call reports when nothing else is going on (the same under
 	// A and B: only levels differ).

@@ -1,6 +1,8 @@
 package analyzer
 
-// All conversion between the gRPC protocol and the pack's model lives here.
+// All conversion between the gRPC protocol and the pack's model lives here;
+// property values in their wire form are internal/propertypb's (which the
+// tests and the e2e oracle use too).
 
 import (
 	"fmt"
@@ -8,89 +10,20 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/compliance"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 )
-
-func unmarshal(s *structpb.Struct) (property.Map, error) {
-	if s == nil {
-		return property.Map{}, nil
-	}
-	if m, ok := decodeStruct(s); ok {
-		return m, nil
-	}
-	return propertyrpc.Unmarshal(s)
-}
-
-// decodeStruct is propertyrpc.Unmarshal for what requests carry: plain
-// values, lists, maps, secrets and unknowns. It skips propertyrpc's path
-// bookkeeping for error messages, which allocates for every property. ok is
-// false for anything else (output values, resource references, assets,
-// archives, byte strings, malformed values): propertyrpc decides those, and
-// words the errors.
-func decodeStruct(s *structpb.Struct) (property.Map, bool) {
-	fields := make(map[string]property.Value, len(s.GetFields()))
-	for k, v := range s.GetFields() {
-		pv, ok := decodeValue(v)
-		if !ok {
-			return property.Map{}, false
-		}
-		fields[k] = pv
-	}
-	return property.NewMap(fields), true
-}
-
-func decodeValue(v *structpb.Value) (property.Value, bool) {
-	switch v := v.GetKind().(type) {
-	case nil, *structpb.Value_NullValue:
-		return property.Value{}, true
-	case *structpb.Value_BoolValue:
-		return property.New(v.BoolValue), true
-	case *structpb.Value_NumberValue:
-		return property.New(v.NumberValue), true
-	case *structpb.Value_StringValue:
-		if sig.IsUnknown(v.StringValue) {
-			return property.New(property.Computed), true
-		}
-		return property.New(v.StringValue), true
-	case *structpb.Value_ListValue:
-		values := make([]property.Value, len(v.ListValue.GetValues()))
-		for i, e := range v.ListValue.GetValues() {
-			pv, ok := decodeValue(e)
-			if !ok {
-				return property.Value{}, false
-			}
-			values[i] = pv
-		}
-		return property.New(values), true
-	case *structpb.Value_StructValue:
-		fields := v.StructValue.GetFields()
-		signature, signed := fields[sig.Key]
-		if !signed {
-			m, ok := decodeStruct(v.StructValue)
-			return property.New(m), ok
-		}
-		value, hasValue := fields["value"]
-		if signature.GetStringValue() != sig.Secret || !hasValue {
-			return property.Value{}, false
-		}
-		pv, ok := decodeValue(value)
-		return pv.WithSecret(true), ok
-	}
-	return property.Value{}, false
-}
 
 func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, error) {
 	if p == nil {
 		return nil, nil
 	}
-	props, err := unmarshal(p.GetProperties())
+	props, err := propertypb.Unmarshal(p.GetProperties())
 	if err != nil {
 		return nil, fmt.Errorf("provider %s: %w", p.GetUrn(), err)
 	}
@@ -98,7 +31,7 @@ func providerFromRPC(p *pulumirpc.AnalyzerProviderResource) (*gcp.Provider, erro
 }
 
 func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pulumirpc.AnalyzerProviderResource) (*gcp.Resource, error) {
-	m, err := unmarshal(props)
+	m, err := propertypb.Unmarshal(props)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +47,7 @@ func resourceFromRequest(typ, urn, name string, props *structpb.Struct, prov *pu
 type providerCache map[string]*gcp.Provider
 
 func stackResource(res *pulumirpc.AnalyzerResource, providers providerCache) (*gcp.Resource, error) {
-	m, err := unmarshal(res.GetProperties())
+	m, err := propertypb.Unmarshal(res.GetProperties())
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +143,7 @@ func analyzerInfo(pack *policy.Pack, info PackInfo) *pulumirpc.AnalyzerInfo {
 			Name: p.Name, DisplayName: p.Title, Description: p.Description,
 			EnforcementLevel: levelToRPC(levels[i]),
 			Severity:         severityToRPC(p.Severity),
-			Tags:             []string{string(p.Family)},
+			Tags:             compliance.Tags(p.Name, string(p.Family)),
 			RemediationSteps: p.Remediation,
 			Url:              p.URL,
 			PolicyType:       pulumirpc.PolicyType_POLICY_TYPE_RESOURCE,
@@ -218,6 +151,11 @@ func analyzerInfo(pack *policy.Pack, info PackInfo) *pulumirpc.AnalyzerInfo {
 		}
 		if p.IsStack() {
 			pi.PolicyType = pulumirpc.PolicyType_POLICY_TYPE_STACK
+		}
+		if f := compliance.FrameworkOf(p.Name); f != nil {
+			pi.Framework = &pulumirpc.PolicyComplianceFramework{
+				Name: f.Name, Version: f.Version, Reference: f.Reference, Specification: f.Specification,
+			}
 		}
 		out.Policies = append(out.Policies, pi)
 	}
@@ -336,7 +274,7 @@ func remediations(pack *policy.Pack, rems []policy.Remediation) []*pulumirpc.Rem
 		if r.Diagnostic != "" {
 			rem.Diagnostic = r.Diagnostic
 		} else {
-			rem.Properties = propertyrpc.Marshal(r.Props)
+			rem.Properties = propertypb.Marshal(r.Props)
 		}
 		out = append(out, rem)
 	}

@@ -5,13 +5,13 @@ import (
 	"io"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -36,9 +36,9 @@ func TestEngineKeepsUnknownSecretsAdvisory(t *testing.T) {
 
 	var diags []*pulumirpc.AnalyzeDiagnostic
 	for _, r := range dep.Inputs {
-		req := &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props)}
+		req := &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props)}
 		if r.Provider != nil {
-			req.Provider = &pulumirpc.AnalyzerProviderResource{Type: r.Provider.Type, Urn: r.Provider.URN, Properties: propertyrpc.Marshal(r.Provider.Props)}
+			req.Provider = &pulumirpc.AnalyzerProviderResource{Type: r.Provider.Type, Urn: r.Provider.URN, Properties: propertypb.Marshal(r.Provider.Props)}
 		}
 		resp, err := srv.Analyze(ctx, req)
 		require.NoError(t, err)
@@ -47,7 +47,7 @@ func TestEngineKeepsUnknownSecretsAdvisory(t *testing.T) {
 	stack := &pulumirpc.AnalyzeStackRequest{}
 	for _, r := range dep.Outputs {
 		stack.Resources = append(stack.Resources, &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name,
-			Properties: propertyrpc.Marshal(r.Props), Parent: r.Parent, Dependencies: r.Dependencies})
+			Properties: propertypb.Marshal(r.Props), Parent: r.Parent, Dependencies: r.Dependencies})
 	}
 	resp, err := srv.AnalyzeStack(ctx, stack)
 	require.NoError(t, err)

@@ -39,7 +39,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
@@ -48,6 +47,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
@@ -777,7 +777,7 @@ func fzRemediate(t *testing.T, s *fzServer, req *pulumirpc.AnalyzeRequest) *stru
 		if rem.GetProperties() == nil {
 			t.Fatalf("remediation of %s has neither properties nor a diagnostic", name)
 		}
-		if _, err := propertyrpc.Unmarshal(rem.GetProperties()); err != nil {
+		if _, err := propertypb.Unmarshal(rem.GetProperties()); err != nil {
 			t.Fatalf("remediation of %s sends properties the engine cannot decode: %v", name, err)
 		}
 		last = rem.GetProperties()

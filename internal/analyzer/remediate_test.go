@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
@@ -61,7 +61,7 @@ func remLabels(kv ...string) property.Value {
 func remRequest(typ, urn string, props map[string]property.Value) *pulumirpc.AnalyzeRequest {
 	return &pulumirpc.AnalyzeRequest{
 		Type: typ, Urn: urn, Name: urn[strings.LastIndex(urn, "::")+2:],
-		Properties: propertyrpc.Marshal(property.NewMap(props)),
+		Properties: propertypb.Marshal(property.NewMap(props)),
 		Provider: &pulumirpc.AnalyzerProviderResource{Type: gcp.ProviderType,
 			Urn: "urn:pulumi:dev::etl::pulumi:providers:gcp::default_9_6_0", Properties: &structpb.Struct{}},
 	}
@@ -85,7 +85,7 @@ func remOnly(t *testing.T, rems []*pulumirpc.Remediation) (*pulumirpc.Remediatio
 	assert.NotEmpty(t, rem.GetDescription())
 	assert.Empty(t, rem.GetDiagnostic())
 	require.NotNil(t, rem.GetProperties())
-	m, err := propertyrpc.Unmarshal(rem.GetProperties())
+	m, err := propertypb.Unmarshal(rem.GetProperties())
 	require.NoError(t, err)
 	return rem, m
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,6 +21,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/sariftest"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/stackfile"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
@@ -89,7 +89,7 @@ func providerRPC(p *gcp.Provider) *pulumirpc.AnalyzerProviderResource {
 	if p == nil {
 		return nil
 	}
-	return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertyrpc.Marshal(p.Props)}
+	return &pulumirpc.AnalyzerProviderResource{Type: p.Type, Urn: p.URN, Name: p.Name, Properties: propertypb.Marshal(p.Props)}
 }
 
 // replay sends a stack export through the server the way the engine does in
@@ -101,7 +101,7 @@ func replay(t *testing.T, srv *analyzer.Server, dep *stackfile.Deployment) []str
 	var sent []string
 	for _, r := range dep.Inputs {
 		resp, err := srv.Analyze(ctx, &pulumirpc.AnalyzeRequest{Type: r.Type, Urn: r.URN, Name: r.Name,
-			Properties: propertyrpc.Marshal(r.Props), Provider: providerRPC(r.Provider)})
+			Properties: propertypb.Marshal(r.Props), Provider: providerRPC(r.Provider)})
 		require.NoError(t, err)
 		for _, d := range resp.GetDiagnostics() {
 			sent = append(sent, sentEvent(r.URN, d))
@@ -109,7 +109,7 @@ func replay(t *testing.T, srv *analyzer.Server, dep *stackfile.Deployment) []str
 	}
 	req := &pulumirpc.AnalyzeStackRequest{}
 	for _, r := range dep.Outputs {
-		res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertyrpc.Marshal(r.Props),
+		res := &pulumirpc.AnalyzerResource{Type: r.Type, Urn: r.URN, Name: r.Name, Properties: propertypb.Marshal(r.Props),
 			Parent: r.Parent, Dependencies: r.Dependencies, Provider: providerRPC(r.Provider)}
 		if len(r.PropertyDependencies) > 0 {
 			res.PropertyDependencies = map[string]*pulumirpc.AnalyzerPropertyDependencies{}

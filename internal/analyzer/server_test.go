@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
-	"github.com/pulumi/pulumi/sdk/v3/go/propertyrpc"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,6 +16,7 @@ import (
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/analyzer"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/gcp"
 	"github.com/dataflow-guardrails/dataflow-guardrails/internal/policy"
+	"github.com/dataflow-guardrails/dataflow-guardrails/internal/propertypb"
 	"github.com/dataflow-guardrails/dataflow-guardrails/policies"
 )
 
@@ -51,7 +51,7 @@ func newServer(t *testing.T, extra ...*policy.Policy) (*analyzer.Server, *bytes.
 
 func props(t *testing.T, m map[string]property.Value) *structpb.Struct {
 	t.Helper()
-	return propertyrpc.Marshal(property.NewMap(m))
+	return propertypb.Marshal(property.NewMap(m))
 }
 
 func labels(kv ...string) property.Value {
