@@ -172,8 +172,12 @@ func TestPublishMetadata(t *testing.T) {
 			assert.Equal(t, "https", u.Scheme, "%s url %q", name, p.GetUrl())
 		}
 		assert.NotEmpty(t, p.GetRemediationSteps(), name)
-		if assert.Len(t, p.GetTags(), 1, name) {
-			assert.Contains(t, families, p.GetTags()[0], "%s is tagged with its family", name)
+		// The family comes first; compliance mappings follow as tags.
+		if assert.NotEmpty(t, p.GetTags(), name) {
+			assert.Contains(t, families, p.GetTags()[0], "%s is tagged with its family first", name)
+		}
+		for _, tag := range p.GetTags()[1:] {
+			assert.Regexp(t, `^(nist-800-53|cis-gcp-v[0-9.]+):[A-Z0-9.()-]+$`, tag, name)
 		}
 		wantType := pulumirpc.PolicyType_POLICY_TYPE_RESOURCE
 		if isStack {
