@@ -35,14 +35,11 @@ func (c *orgPolicyGuardrailsConfig) Validate() error {
 		c.guarded[key] = strings.TrimPrefix(strings.TrimSpace(n), "constraints/")
 		c.anyDenyList = c.anyDenyList || gcp.IsDenyListConstraint(key)
 	}
-	c.issuers = nil
-	for _, iss := range c.AllowedIssuers {
-		parsed, ok := gcp.ParseIssuer(iss)
-		if !ok {
-			return fmt.Errorf("allowedIssuers: %q is not an absolute URL", iss)
-		}
-		c.issuers = append(c.issuers, parsed.Normalized)
+	issuers, err := gcp.NormalizeIssuers("allowedIssuers", c.AllowedIssuers)
+	if err != nil {
+		return err
 	}
+	c.issuers = issuers
 	c.orgs = map[string]bool{}
 	for _, o := range c.AllowedOrganizations {
 		id, ok := gcp.OrganizationIDOf(o)

@@ -18,21 +18,12 @@ type wifOIDCOnlyConfig struct {
 
 // Validate normalises the issuer allowlist once per configuration.
 func (c *wifOIDCOnlyConfig) Validate() error {
-	c.issuers = nil
-	for _, iss := range c.AllowedIssuers {
-		parsed, ok := gcp.ParseIssuer(iss)
-		if !ok {
-			return fmt.Errorf("allowedIssuers: %q is not an absolute URL", iss)
-		}
-		c.issuers = append(c.issuers, parsed.Normalized)
+	var err error
+	if c.issuers, err = gcp.NormalizeIssuers("allowedIssuers", c.AllowedIssuers); err != nil {
+		return err
 	}
-	c.keySetIssuers = nil
-	for _, iss := range c.UploadedKeySetIssuers {
-		parsed, ok := gcp.ParseIssuer(iss)
-		if !ok {
-			return fmt.Errorf("uploadedKeySetIssuers: %q is not an absolute URL", iss)
-		}
-		c.keySetIssuers = append(c.keySetIssuers, parsed.Normalized)
+	if c.keySetIssuers, err = gcp.NormalizeIssuers("uploadedKeySetIssuers", c.UploadedKeySetIssuers); err != nil {
+		return err
 	}
 	for _, p := range c.AllowedProtocols {
 		if !slices.Contains(gcp.WIFProtocols, strings.ToLower(p)) {

@@ -1,6 +1,7 @@
 package gcp
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -57,6 +58,20 @@ func ParseIssuer(uri string) (Issuer, bool) {
 		host = host[i+1:]
 	}
 	return Issuer{Normalized: scheme + "://" + authority + tail, Scheme: scheme, Host: host}, true
+}
+
+// NormalizeIssuers parses a configured list of issuer URIs into their
+// normalised forms; property names the list in the error.
+func NormalizeIssuers(property string, uris []string) ([]string, error) {
+	out := make([]string, 0, len(uris))
+	for _, iss := range uris {
+		parsed, ok := ParseIssuer(iss)
+		if !ok {
+			return nil, fmt.Errorf("%s: %q is not an absolute URL", property, iss)
+		}
+		out = append(out, parsed.Normalized)
+	}
+	return out, nil
 }
 
 // ---------------------------------------------------------------------------
