@@ -15,6 +15,8 @@
 //     (policyxpack/), with the module download size of each graph;
 //   - with -runner, only what a runner enforcing the pack from Pulumi Cloud
 //     pays on empty caches (runner.go), printed, not written to -results;
+//   - with -check-throughput, only `check` over 1,000 stack exports and one
+//     large export against reading them alone (throughput.go), printed;
 //
 // and prints the table, the ratios and every target of issue 7 as met or
 // missed. With -results it also writes the table into bench/RESULTS.md.
@@ -22,6 +24,7 @@
 //	go -C e2e run ./bench -results bench/RESULTS.md   # the whole table, from the repository root
 //	go -C e2e run ./bench -n 100 -cold=false          # a quick check
 //	go -C e2e run ./bench -runner -runner-revs HEAD~1  # install and compile on empty caches, HEAD~1 and the work tree
+//	go -C e2e run ./bench -check-throughput -repeat 3  # check over many exports and one large, against the floor
 package main
 
 import (
@@ -54,6 +57,10 @@ type options struct {
 	repeat     int
 	runner     bool
 	runnerRevs []string
+
+	checkThroughput bool
+	checkStacks     int
+	checkLarge      int
 }
 
 func main() {
@@ -73,6 +80,9 @@ func main() {
 	flag.IntVar(&o.starts, "starts", 15, "launches of each Go analyzer to time start-up (start to Configure answered)")
 	flag.IntVar(&o.nodeStarts, "node-starts", 3, "launches of each Node variant to time start-up")
 	flag.BoolVar(&o.runner, "runner", false, "only measure what an enforcing runner pays on empty caches: install, first and warm compile of the publish tarball, against `go build` alone (downloads through GOPROXY)")
+	flag.BoolVar(&o.checkThroughput, "check-throughput", false, "only measure `check` (in process) over a directory of stack exports and one large export against the decode-only floor, at GOMAXPROCS 1 and all cores (issue 15); -repeat runs each, -cpuprofile writes <path>.dir and <path>.large; printed, not written to -results")
+	flag.IntVar(&o.checkStacks, "check-stacks", 1000, "with -check-throughput, stack exports in the directory (20 to 100 resources each)")
+	flag.IntVar(&o.checkLarge, "check-large", 10000, "with -check-throughput, resources of the single large export (besides its root stack)")
 	runnerRevs := flag.String("runner-revs", "", "with -runner, also measure the tarballs of these git revisions, comma-separated (e.g. the commit before a change)")
 	flag.Parse()
 
@@ -147,6 +157,10 @@ func run(ctx context.Context, o options) error {
 		started, m := time.Now(), describeMachine()
 		fmt.Print(runnerMarkdown(runnerRows(ctx, root, work, o.runnerRevs), m, started, commandLine()))
 		return nil
+	}
+
+	if o.checkThroughput {
+		return measureCheckThroughput(ctx, o, work)
 	}
 
 	rep := &report{Started: time.Now(), Machine: describeMachine(), Seed: o.seed, Sizes: o.sizes,
