@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -76,7 +77,11 @@ func findPolicy(info *pulumirpc.AnalyzerInfo, name string) *pulumirpc.PolicyInfo
 func TestPulumiPolicyYAML(t *testing.T) {
 	meta, err := packmeta.Parse(pulumiPolicyYAML)
 	require.NoError(t, err)
-	assert.Equal(t, "0.1.0", meta.Version)
+	// The version is semver and CHANGELOG.md says what it changed.
+	assert.Regexp(t, `^[0-9]+\.[0-9]+\.[0-9]+$`, meta.Version)
+	changelog, err := os.ReadFile("CHANGELOG.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(changelog), "\n## "+meta.Version+"\n", "CHANGELOG.md has a section for version %s", meta.Version)
 	assert.Contains(t, string(pulumiPolicyYAML), "runtime: go")
 	assert.Contains(t, string(pulumiPolicyYAML), "license:")
 }
