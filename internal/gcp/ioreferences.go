@@ -1035,7 +1035,7 @@ func (set *IdentitySet) Identities() []*Identity {
 // the stack has none, or several that disagree).
 func (s *Stack) BucketProject(name string) string {
 	project := ""
-	for _, b := range s.OfType(StorageBucketResource) {
+	for _, b := range s.BucketsNamed(name) {
 		n, ok := b.Get("name").String()
 		if !ok || !strings.EqualFold(strings.TrimSpace(n), name) {
 			continue

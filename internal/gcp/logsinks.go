@@ -193,7 +193,7 @@ func (s *Stack) DestinationStores(d SinkDestination) []DestinationStore {
 			add(r, id, retention, days)
 		}
 	case DestinationStorageBucket:
-		for _, r := range s.OfType(StorageBucketResource) {
+		for _, r := range s.BucketsNamed(d.ID) {
 			id := identity{m: matchYes}
 			id.check(r.Get("name"), d.ID, nil)
 			period := r.At("retentionPolicy", "retentionPeriod")

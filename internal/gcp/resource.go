@@ -94,6 +94,10 @@ type Stack struct {
 	typesOnce sync.Once
 	byType    map[string][]int32 // positions in Resources, ascending
 
+	bucketsOnce    sync.Once
+	bucketsByName  map[string][]int32 // trimmed, lower-cased name -> positions
+	bucketsUnknown []int32            // buckets whose name is not known yet
+
 	views Views
 }
 
@@ -156,6 +160,36 @@ func (s *Stack) OfType(types ...string) []*Resource {
 		slices.Sort(positions)
 		positions = slices.Compact(positions)
 	}
+	return s.at(positions)
+}
+
+// BucketsNamed returns, in stack order, the storage buckets that may be the
+// bucket called name: those whose name is name (case and surrounding space
+// aside) and those whose name is not known yet. A sink or grant that names a
+// bucket then costs a map lookup, not a scan of every bucket in the stack.
+func (s *Stack) BucketsNamed(name string) []*Resource {
+	s.bucketsOnce.Do(func() {
+		s.bucketsByName = map[string][]int32{}
+		for _, b := range s.OfType(StorageBucketResource) {
+			i := s.byURN[b.URN]
+			if s.Resources[i] != b {
+				i = int32(slices.Index(s.Resources, b)) // a repeated URN
+			}
+			v := b.Get("name")
+			if n, ok := v.String(); ok {
+				key := strings.ToLower(strings.TrimSpace(n))
+				s.bucketsByName[key] = append(s.bucketsByName[key], i)
+			} else if v.IsUnknown() {
+				s.bucketsUnknown = append(s.bucketsUnknown, i)
+			}
+		}
+	})
+	named := s.bucketsByName[strings.ToLower(strings.TrimSpace(name))]
+	if len(s.bucketsUnknown) == 0 {
+		return s.at(named)
+	}
+	positions := append(slices.Clone(named), s.bucketsUnknown...)
+	slices.Sort(positions)
 	return s.at(positions)
 }
 
