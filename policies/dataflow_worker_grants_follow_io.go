@@ -214,6 +214,9 @@ type ioEvaluation struct {
 	derived map[*gcp.JobIO][]ioGrant
 	// workersOf caches worker by identity.
 	workersOf map[*gcp.Identity]ioWorker
+	// detailsOf caches each worker's derived grant set: every finding on a
+	// grant to that worker carries the same one.
+	detailsOf map[*gcp.Identity]ioDetails
 	seen      map[string]bool
 }
 
@@ -225,7 +228,8 @@ type ioWorker struct {
 
 func newIOEvaluation(c *policy.Call, s *gcp.Stack, workers *gcp.IdentitySet) *ioEvaluation {
 	ev := &ioEvaluation{c: c, s: s, workers: workers, byName: map[string][]*gcp.JobIO{},
-		derived: map[*gcp.JobIO][]ioGrant{}, workersOf: map[*gcp.Identity]ioWorker{}, seen: map[string]bool{}}
+		derived: map[*gcp.JobIO][]ioGrant{}, workersOf: map[*gcp.Identity]ioWorker{},
+		detailsOf: map[*gcp.Identity]ioDetails{}, seen: map[string]bool{}}
 	for _, r := range s.OfType(gcp.DataflowTypes...) {
 		job := gcp.JobReferences(s, r)
 		ev.byName[r.Name] = append(ev.byName[r.Name], &job)
@@ -409,6 +413,18 @@ type ioGrantJSON struct {
 
 // details renders the derived grant set of each job of w.
 func (ev *ioEvaluation) details(w ioWorker) ioDetails {
+	if w.id == nil {
+		return ev.renderDetails(w)
+	}
+	d, ok := ev.detailsOf[w.id]
+	if !ok {
+		d = ev.renderDetails(w)
+		ev.detailsOf[w.id] = d
+	}
+	return d
+}
+
+func (ev *ioEvaluation) renderDetails(w ioWorker) ioDetails {
 	worker := "the worker service account"
 	if w.id != nil && w.id.Email != "" && !w.id.Secret {
 		worker = "serviceAccount:" + w.id.Email
@@ -869,26 +885,50 @@ func mergeGrants(gs []ioGrant) []ioGrant {
 		g.why = append([]string{}, g.why...)
 		out = append(out, g)
 	}
-	kept := out[:0:0]
+	// A grant another grant of the same member on the same target holds is
+	// dropped. Grouping by member and target keeps this linear in the
+	// number of grants (a worker shared by many jobs has many), and each
+	// target's text, quoting included, is built once.
+	targets := make([]string, len(out))
+	same := map[string][]int{}
+	for i, g := range out {
+		targets[i] = g.target()
+		if g.permission == "" {
+			k := g.member + "\x00" + targets[i]
+			same[k] = append(same[k], i)
+		}
+	}
+	type keptGrant struct {
+		g      ioGrant
+		target string
+	}
+	var kept []keptGrant
 	for i, g := range out {
 		held := false
-		for j, h := range out {
-			if i != j && h.role != g.role && h.permission == "" && g.permission == "" && h.member == g.member &&
-				h.target() == g.target() && roleHolds(h.role, g.role) {
-				held = true
+		if g.permission == "" {
+			for _, j := range same[g.member+"\x00"+targets[i]] {
+				if h := out[j]; i != j && h.role != g.role && roleHolds(h.role, g.role) {
+					held = true
+					break
+				}
 			}
 		}
 		if !held {
-			kept = append(kept, g)
+			kept = append(kept, keptGrant{g, targets[i]})
 		}
 	}
 	sort.SliceStable(kept, func(i, j int) bool {
-		if kept[i].target() != kept[j].target() {
-			return kept[i].target() < kept[j].target()
+		if kept[i].target != kept[j].target {
+			return kept[i].target < kept[j].target
 		}
-		return kept[i].role+kept[i].permission+kept[i].member < kept[j].role+kept[j].permission+kept[j].member
+		a, b := kept[i].g, kept[j].g
+		return a.role+a.permission+a.member < b.role+b.permission+b.member
 	})
-	return kept
+	result := make([]ioGrant, len(kept))
+	for i, k := range kept {
+		result[i] = k.g
+	}
+	return result
 }
 
 func containsString(list []string, s string) bool {
