@@ -133,7 +133,7 @@ func coldBuild(ctx context.Context, name, what, dir, work string) coldResult {
 	defer os.RemoveAll(cache)
 	bin := filepath.Join(work, "cold-bin-"+strings.Fields(name)[0])
 	t := time.Now()
-	err = goCmd(ctx, dir, []string{"GOCACHE=" + cache, "GOFLAGS=-mod=readonly", "GOPROXY=off"}, "build", "-o", bin, ".")
+	err = goCmd(ctx, dir, []string{"GOCACHE=" + cache, "GOFLAGS=-mod=readonly"}, "build", "-o", bin, ".")
 	r.Build = time.Since(t)
 	if err != nil {
 		r.Err = fmt.Sprintf("cold build: %v", err)

@@ -258,7 +258,7 @@ func (r *report) markdown() string {
 
 	if len(r.Cold) > 0 {
 		p("## Cold compile\n\n")
-		p("`go build` with an empty GOCACHE (standard library included), modules already downloaded (GOPROXY=off). Download size: the module zips of every module that provides a compiled package.\n\n")
+		p("`go build` with an empty GOCACHE (standard library included), modules already downloaded (`go mod download` first, so the build fetches nothing). Download size: the module zips of every module that provides a compiled package.\n\n")
 		p("| build | what | cold go build | modules | module download | packages | binary |\n")
 		p("|---|---|---:|---:|---:|---:|---:|\n")
 		for _, c := range r.Cold {

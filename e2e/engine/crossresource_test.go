@@ -3,8 +3,6 @@ package engine
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/projects"
-	"github.com/pulumi/pulumi-gcp/sdk/v9/go/gcp/serviceaccount"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 
@@ -15,23 +13,7 @@ import (
 // role, with no Dataflow job in the stack: nothing but its name says the
 // account is a worker.
 func workerOverGrantProgram(ctx *pulumi.Context) error {
-	if _, err := serviceaccount.NewAccount(ctx, "etl-worker", &serviceaccount.AccountArgs{
-		AccountId: pulumi.String("etl-worker"),
-	}); err != nil {
-		return err
-	}
-	for _, grant := range [][2]string{
-		{"worker-dataflow-worker", "roles/dataflow.worker"},
-		{"worker-bigquery-admin", "roles/bigquery.admin"},
-	} {
-		if _, err := projects.NewIAMMember(ctx, grant[0], &projects.IAMMemberArgs{
-			Project: pulumi.String(gcpProject), Role: pulumi.String(grant[1]),
-			Member: pulumi.String("serviceAccount:" + workerEmail),
-		}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return workerWithGrants(ctx, [2]string{"worker-bigquery-admin", "roles/bigquery.admin"})
 }
 
 // Scenario 14 (issue 14, 3): with the worker naming convention configured,

@@ -388,26 +388,31 @@ func secretsProgram(project, stack string) pulumi.RunFunc {
 	}
 }
 
-// stackPolicyProgram is scenario 8: the worker (known at preview, named by
-// the job) holds roles/dataflow.worker and, beyond its allowance,
-// roles/bigquery.admin.
-func stackPolicyProgram(project, stack string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		if _, err := serviceaccount.NewAccount(ctx, "etl-worker", &serviceaccount.AccountArgs{
-			AccountId: pulumi.String("etl-worker"),
+// workerWithGrants creates the worker account with roles/dataflow.worker on
+// the project and one more project-level grant, extra (name, role).
+func workerWithGrants(ctx *pulumi.Context, extra [2]string) error {
+	if _, err := serviceaccount.NewAccount(ctx, "etl-worker", &serviceaccount.AccountArgs{
+		AccountId: pulumi.String("etl-worker"),
+	}); err != nil {
+		return err
+	}
+	for _, grant := range [][2]string{{"worker-dataflow-worker", "roles/dataflow.worker"}, extra} {
+		if _, err := projects.NewIAMMember(ctx, grant[0], &projects.IAMMemberArgs{
+			Project: pulumi.String(gcpProject), Role: pulumi.String(grant[1]),
+			Member: pulumi.String("serviceAccount:" + workerEmail),
 		}); err != nil {
 			return err
 		}
-		for _, grant := range [][2]string{
-			{"worker-dataflow-worker", "roles/dataflow.worker"},
-			{"worker-bigquery-admin", "roles/bigquery.admin"},
-		} {
-			if _, err := projects.NewIAMMember(ctx, grant[0], &projects.IAMMemberArgs{
-				Project: pulumi.String(gcpProject), Role: pulumi.String(grant[1]),
-				Member: pulumi.String("serviceAccount:" + workerEmail),
-			}); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// workerJobProgram is the worker of workerWithGrants and a compliant job
+// that runs as it (and names it, so it is known at preview).
+func workerJobProgram(project, stack string, extra [2]string) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		if err := workerWithGrants(ctx, extra); err != nil {
+			return err
 		}
 		_, err := dataflow.NewJob(ctx, "events-to-bigquery", &dataflow.JobArgs{
 			Name: pulumi.String("events-to-bigquery"), Region: pulumi.String(gcpRegion),
@@ -420,6 +425,13 @@ func stackPolicyProgram(project, stack string) pulumi.RunFunc {
 		})
 		return err
 	}
+}
+
+// stackPolicyProgram is scenario 8: the worker (known at preview, named by
+// the job) holds roles/dataflow.worker and, beyond its allowance,
+// roles/bigquery.admin.
+func stackPolicyProgram(project, stack string) pulumi.RunFunc {
+	return workerJobProgram(project, stack, [2]string{"worker-bigquery-admin", "roles/bigquery.admin"})
 }
 
 // hardeningProgram is scenario 11 (issue 6): a FlexTemplateJob that is
@@ -517,32 +529,5 @@ func trustAnchorProgram(ctx *pulumi.Context) error {
 // one subscription; its roles/dataflow.worker grant is project-level by
 // nature.
 func grantsFollowIOProgram(project, stack string) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		if _, err := serviceaccount.NewAccount(ctx, "etl-worker", &serviceaccount.AccountArgs{
-			AccountId: pulumi.String("etl-worker"),
-		}); err != nil {
-			return err
-		}
-		for _, grant := range [][2]string{
-			{"worker-dataflow-worker", "roles/dataflow.worker"},
-			{"worker-project-subscriber", "roles/pubsub.subscriber"},
-		} {
-			if _, err := projects.NewIAMMember(ctx, grant[0], &projects.IAMMemberArgs{
-				Project: pulumi.String(gcpProject), Role: pulumi.String(grant[1]),
-				Member: pulumi.String("serviceAccount:" + workerEmail),
-			}); err != nil {
-				return err
-			}
-		}
-		_, err := dataflow.NewJob(ctx, "events-to-bigquery", &dataflow.JobArgs{
-			Name: pulumi.String("events-to-bigquery"), Region: pulumi.String(gcpRegion),
-			TemplateGcsPath: pulumi.String(template), TempGcsLocation: pulumi.String("gs://" + tempBucketName + "/tmp"),
-			ServiceAccountEmail: pulumi.String(workerEmail),
-			IpConfiguration:     pulumi.String("WORKER_IP_PRIVATE"),
-			Subnetwork:          pulumi.String(subnetwork),
-			Parameters:          jobParameters(),
-			Labels:              stackLabels(project, stack),
-		})
-		return err
-	}
+	return workerJobProgram(project, stack, [2]string{"worker-project-subscriber", "roles/pubsub.subscriber"})
 }
